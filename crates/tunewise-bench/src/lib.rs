@@ -1,0 +1,1 @@
+//! Test functions and the benchmark harness of tunewise.

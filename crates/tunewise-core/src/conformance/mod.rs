@@ -1,0 +1,2 @@
+//! Shared conformance suites, one per trait: every sampler and every storage backend passes
+//! them (feature `conformance`).

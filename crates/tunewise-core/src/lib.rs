@@ -1,0 +1,77 @@
+//! The tunewise engine: hyperparameter tuning by define-by-run trials.
+//!
+//! # Concept map
+//!
+//! - A [`Study`] is one optimization: a name, one or more objective [`Direction`]s, a
+//!   [`Sampler`], a [`Pruner`] and a [`Storage`]. [`Study::optimize`] owns the loop;
+//!   [`Study::ask`] / [`Study::tell`] let any outer loop drive it instead.
+//! - A [`Trial`] is one evaluation. The objective asks it for values as it runs
+//!   (`trial.suggest_float("lr", 1e-5, 1e-1)`), so spaces can be conditional. A finished trial
+//!   is stored as a [`FrozenTrial`].
+//! - A [`Distribution`] is a parameter's range: float, int (uniform, log, step) or categorical.
+//!   Samplers work in one internal `f64` per parameter.
+//! - Samplers: [`RandomSampler`], [`GridSampler`], [`CoarseToFineSampler`].
+//! - [`Storage`] persists studies for one process ([`InMemoryStorage`]) or many.
+//!
+//! # Quick start
+//!
+//! ```
+//! use tunewise_core::{Budget, RandomSampler, Study, TrialError};
+//!
+//! let study = Study::builder().minimize().sampler(RandomSampler::with_seed(7)).create()?;
+//! study.optimize(
+//!     |trial| -> Result<f64, TrialError> {
+//!         let x = trial.suggest_float("x", -10.0, 10.0)?;
+//!         let n = trial.suggest_int("n", 1, 5)?;
+//!         Ok((x - 2.0).powi(2) + n as f64)
+//!     },
+//!     Budget::trials(50),
+//! )?;
+//! assert!(study.best_value()? < 10.0);
+//! # Ok::<(), tunewise_core::Error>(())
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod cache;
+mod direction;
+mod distribution;
+mod error;
+mod export;
+mod frozen;
+mod param;
+mod pruner;
+pub mod rng;
+mod sampler;
+pub mod samplers;
+mod search_space;
+pub mod storage;
+mod study;
+mod trial;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use direction::{dominates, pareto_front, Direction};
+pub use distribution::{CategoricalDistribution, Distribution, FloatDistribution, IntDistribution};
+pub use error::{Error, Result};
+pub use frozen::{AttrValue, FrozenTrial, Param, TrialState};
+pub use param::{Categorical, ParamValue};
+pub use pruner::{NopPruner, Pruner};
+pub use sampler::{Sampler, StudyView};
+pub use samplers::{CoarseToFineSampler, GridSampler, RandomSampler};
+pub use search_space::SearchSpace;
+pub use storage::{InMemoryStorage, Storage};
+pub use study::{
+    Budget, Callback, Flow, KnownTrial, OptimizeReport, StopReason, Study, StudyBuilder,
+    DEFAULT_LEASE,
+};
+pub use trial::{ObjectiveValues, Trial, TrialError};
+
+/// The names most programs need.
+pub mod prelude {
+    pub use crate::{
+        Budget, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler, ParamValue,
+        RandomSampler, Study, Trial, TrialError, TrialState,
+    };
+}

@@ -1,0 +1,4 @@
+//! Grid search.
+/// Grid search (placeholder during bring-up).
+#[derive(Debug)]
+pub struct GridSampler;

@@ -1,0 +1,915 @@
+//! The study: the loop that runs trials, and everything known about them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
+
+use crate::cache::TrialCache;
+use crate::direction::{pareto_front, Direction};
+use crate::distribution::Distribution;
+use crate::error::{Error, Result};
+use crate::frozen::{AttrValue, FrozenTrial, Param, TrialState};
+use crate::param::ParamValue;
+use crate::pruner::{NopPruner, Pruner};
+use crate::rng::Rng;
+use crate::sampler::{Sampler, StudyView};
+use crate::samplers::RandomSampler;
+use crate::search_space::SearchSpace;
+use crate::storage::{InMemoryStorage, Lease, Storage, StudyRecord};
+use crate::trial::{ObjectiveValues, Trial, TrialError};
+
+/// Default lease of a running trial; a heartbeat renews it four times per lease.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// What a callback tells the study after a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on.
+    Continue,
+    /// Stop the study after the trials now running.
+    Stop,
+}
+
+/// A function called after each trial of [`Study::optimize`].
+pub type Callback = Box<dyn FnMut(&Study, &FrozenTrial) -> Flow + Send>;
+
+/// How much [`Study::optimize`] may spend: a number of trials, a wall-clock limit, or both
+/// (whichever comes first). A trial that has started is always finished.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Budget {
+    trials: Option<usize>,
+    time: Option<Duration>,
+}
+
+impl Budget {
+    /// At most `n` trials.
+    pub fn trials(n: usize) -> Self {
+        Budget { trials: Some(n), time: None }
+    }
+
+    /// No new trial after `limit` has passed.
+    pub fn time(limit: Duration) -> Self {
+        Budget { trials: None, time: Some(limit) }
+    }
+
+    /// Adds a trial limit.
+    pub fn with_trials(mut self, n: usize) -> Self {
+        self.trials = Some(n);
+        self
+    }
+
+    /// Adds a wall-clock limit.
+    pub fn with_time(mut self, limit: Duration) -> Self {
+        self.time = Some(limit);
+        self
+    }
+}
+
+/// Why [`Study::optimize`] stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// The number of trials of the budget was reached.
+    TrialBudget,
+    /// The wall-clock limit of the budget was reached.
+    TimeLimit,
+    /// A callback asked to stop.
+    Callback,
+    /// The sampler has nothing left to propose (for example a finished grid).
+    SearchSpaceExhausted,
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StopReason::TrialBudget => "the trial budget was used",
+            StopReason::TimeLimit => "the time limit was reached",
+            StopReason::Callback => "a callback stopped the study",
+            StopReason::SearchSpaceExhausted => "the search space is exhausted",
+        })
+    }
+}
+
+/// What one call of [`Study::optimize`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizeReport {
+    /// Trials finished by this call.
+    pub trials: usize,
+    /// Why it stopped.
+    pub stop_reason: StopReason,
+    /// Wall-clock time spent.
+    pub elapsed: Duration,
+}
+
+/// A trial whose result is already known (from an earlier experiment), for [`Study::add_trial`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownTrial {
+    state: TrialState,
+    values: Option<Vec<f64>>,
+    params: Vec<(String, Distribution, ParamValue)>,
+    constraints: Vec<f64>,
+    user_attrs: BTreeMap<String, AttrValue>,
+    intermediate_values: BTreeMap<u64, Vec<f64>>,
+}
+
+impl KnownTrial {
+    /// A complete trial with one value per objective.
+    pub fn complete(values: impl ObjectiveValues) -> Self {
+        KnownTrial {
+            state: TrialState::Complete,
+            values: Some(values.into_values()),
+            params: Vec::new(),
+            constraints: Vec::new(),
+            user_attrs: BTreeMap::new(),
+            intermediate_values: BTreeMap::new(),
+        }
+    }
+
+    /// A pruned or failed trial (no values).
+    pub fn unfinished(state: TrialState) -> Self {
+        KnownTrial { state, values: None, ..KnownTrial::complete(Vec::new()) }
+    }
+
+    /// Adds a parameter with the distribution it was drawn from.
+    pub fn param(
+        mut self,
+        name: &str,
+        distribution: Distribution,
+        value: impl Into<ParamValue>,
+    ) -> Self {
+        self.params.push((name.to_owned(), distribution, value.into()));
+        self
+    }
+
+    /// Sets constraint values.
+    pub fn constraints(mut self, constraints: Vec<f64>) -> Self {
+        self.constraints = constraints;
+        self
+    }
+
+    /// Adds a user attribute.
+    pub fn user_attr(mut self, key: &str, value: impl Into<AttrValue>) -> Self {
+        self.user_attrs.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Adds intermediate values at a step.
+    pub fn intermediate(mut self, step: u64, values: impl ObjectiveValues) -> Self {
+        self.intermediate_values.insert(step, values.into_values());
+        self
+    }
+}
+
+/// Builds a [`Study`]: every setting is checked before anything is stored.
+pub struct StudyBuilder {
+    name: Option<String>,
+    directions: Vec<Direction>,
+    sampler: Option<Box<dyn Sampler>>,
+    pruner: Option<Arc<dyn Pruner>>,
+    storage: Option<Arc<dyn Storage>>,
+    seed: Option<u64>,
+    worker_id: Option<String>,
+    lease: Duration,
+    stop_on_failure: bool,
+    load_if_exists: bool,
+}
+
+impl fmt::Debug for StudyBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StudyBuilder")
+            .field("name", &self.name)
+            .field("directions", &self.directions)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for StudyBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StudyBuilder {
+    /// A builder with the defaults: a random name, one objective to minimize, random search,
+    /// no pruning, in-memory storage.
+    pub fn new() -> Self {
+        StudyBuilder {
+            name: None,
+            directions: Vec::new(),
+            sampler: None,
+            pruner: None,
+            storage: None,
+            seed: None,
+            worker_id: None,
+            lease: DEFAULT_LEASE,
+            stop_on_failure: false,
+            load_if_exists: false,
+        }
+    }
+
+    /// The study's unique name in its storage.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Adds an objective with its direction (call once per objective).
+    pub fn direction(mut self, direction: Direction) -> Self {
+        self.directions.push(direction);
+        self
+    }
+
+    /// Sets every objective's direction at once.
+    pub fn directions(mut self, directions: impl IntoIterator<Item = Direction>) -> Self {
+        self.directions = directions.into_iter().collect();
+        self
+    }
+
+    /// One objective, minimized.
+    pub fn minimize(self) -> Self {
+        self.directions([Direction::Minimize])
+    }
+
+    /// One objective, maximized.
+    pub fn maximize(self) -> Self {
+        self.directions([Direction::Maximize])
+    }
+
+    /// The sampler (default: random search).
+    pub fn sampler(mut self, sampler: impl Sampler + 'static) -> Self {
+        self.sampler = Some(Box::new(sampler));
+        self
+    }
+
+    /// The pruner (default: none).
+    pub fn pruner(mut self, pruner: impl Pruner + 'static) -> Self {
+        self.pruner = Some(Arc::new(pruner));
+        self
+    }
+
+    /// The storage (default: a new in-memory storage).
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Seeds the sampler, so that the same seed gives the same trials.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// This worker's id. A worker that restarts with the same id at once recovers the trials it
+    /// left running. Default: unique per process.
+    pub fn worker_id(mut self, id: impl Into<String>) -> Self {
+        self.worker_id = Some(id.into());
+        self
+    }
+
+    /// How long a running trial's lease lasts without a heartbeat (default 60 s).
+    pub fn lease_duration(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Stop the study at the first failed trial instead of recording it and going on.
+    pub fn stop_on_failure(mut self, stop: bool) -> Self {
+        self.stop_on_failure = stop;
+        self
+    }
+
+    /// With [`create`](Self::create): load the study if one of that name exists.
+    pub fn load_if_exists(mut self, load: bool) -> Self {
+        self.load_if_exists = load;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        if let Some(name) = &self.name {
+            if name.trim().is_empty() {
+                return Err(Error::InvalidConfig(
+                    "the study name is empty; give a name or none".into(),
+                ));
+            }
+        }
+        if self.lease < Duration::from_millis(100) {
+            return Err(Error::InvalidConfig(format!(
+                "lease_duration {:?} is too short; use at least 100 ms",
+                self.lease
+            )));
+        }
+        if let Some(w) = &self.worker_id {
+            if w.trim().is_empty() {
+                return Err(Error::InvalidConfig("the worker id is empty".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the study (or loads it, with [`load_if_exists`](Self::load_if_exists)).
+    pub fn create(self) -> Result<Study> {
+        self.check()?;
+        let storage = self.storage.clone().unwrap_or_else(|| Arc::new(InMemoryStorage::new()));
+        let name = self.name.clone().unwrap_or_else(|| format!("study-{:016x}", Rng::os_seed()));
+        let record = match storage.find_study(&name)? {
+            Some(_) if !self.load_if_exists => return Err(Error::StudyExists(name)),
+            Some(record) => record,
+            None => {
+                let directions = if self.directions.is_empty() {
+                    vec![Direction::Minimize]
+                } else {
+                    self.directions.clone()
+                };
+                storage.create_study(&name, &directions)?
+            }
+        };
+        self.finish(storage, record)
+    }
+
+    /// Loads an existing study to resume it.
+    pub fn load(self) -> Result<Study> {
+        self.check()?;
+        let storage = self.storage.clone().unwrap_or_else(|| Arc::new(InMemoryStorage::new()));
+        let Some(name) = self.name.clone() else {
+            return Err(Error::InvalidConfig("loading a study needs its name".into()));
+        };
+        let record = storage.find_study(&name)?.ok_or(Error::StudyNotFound(name))?;
+        self.finish(storage, record)
+    }
+
+    fn finish(self, storage: Arc<dyn Storage>, record: StudyRecord) -> Result<Study> {
+        if !self.directions.is_empty() && self.directions != record.directions {
+            return Err(Error::InvalidConfig(format!(
+                "study '{}' was created with directions {:?}, not {:?}",
+                record.name, record.directions, self.directions
+            )));
+        }
+        let mut sampler = self.sampler.unwrap_or_else(|| {
+            Box::new(RandomSampler::with_seed(self.seed.unwrap_or_else(Rng::os_seed)))
+        });
+        if let Some(seed) = self.seed {
+            sampler.reseed(seed);
+        }
+        let explicit_worker = self.worker_id.is_some();
+        let worker_id: Arc<str> = match self.worker_id {
+            Some(w) => Arc::from(w),
+            None => Arc::from(format!("{}-{:08x}", std::process::id(), Rng::os_seed() as u32)),
+        };
+        if explicit_worker {
+            storage.release_worker(record.id, &worker_id)?;
+        }
+        let inner = StudyInner {
+            record,
+            storage,
+            sampler: Arc::from(sampler),
+            pruner: self.pruner.unwrap_or_else(|| Arc::new(NopPruner)),
+            cache: RwLock::new(TrialCache::default()),
+            interned: Mutex::new(BTreeMap::new()),
+            worker_id,
+            lease_duration: self.lease,
+            stop_on_failure: self.stop_on_failure,
+            callbacks: Mutex::new(Vec::new()),
+            start_lock: Mutex::new(()),
+        };
+        let study = Study { inner: Arc::new(inner) };
+        study.inner.sync()?;
+        Ok(study)
+    }
+}
+
+/// What every handle on a study shares.
+pub(crate) struct StudyInner {
+    pub(crate) record: StudyRecord,
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) sampler: Arc<dyn Sampler>,
+    pub(crate) pruner: Arc<dyn Pruner>,
+    cache: RwLock<TrialCache>,
+    /// Names and distributions shared by all trials, so a trial record stays small.
+    interned: Mutex<BTreeMap<Arc<str>, Vec<Arc<Distribution>>>>,
+    worker_id: Arc<str>,
+    pub(crate) lease_duration: Duration,
+    stop_on_failure: bool,
+    callbacks: Mutex<Vec<Callback>>,
+    /// Serializes the start of trials in this process, so that a sampler's `is_exhausted` and
+    /// `before_trial` see a consistent picture (a grid never hands out one point twice).
+    start_lock: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section here leaves its data consistent before anything can panic.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl StudyInner {
+    pub(crate) fn read_cache(&self) -> RwLockReadGuard<'_, TrialCache> {
+        self.cache.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Brings the cache up to date with one incremental read.
+    pub(crate) fn sync(&self) -> Result<()> {
+        let cursor = self.read_cache().cursor();
+        let changes = self.storage.trials_since(self.record.id, cursor)?;
+        if changes.cursor <= cursor {
+            return Ok(());
+        }
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        cache.apply(changes, &self.record.directions, &*self.storage, self.record.id)
+    }
+
+    pub(crate) fn intern(
+        &self,
+        name: &str,
+        distribution: Distribution,
+    ) -> (Arc<str>, Arc<Distribution>) {
+        let mut interned = lock(&self.interned);
+        if let Some((key, dists)) = interned.get_key_value(name) {
+            if let Some(d) = dists.iter().find(|d| ***d == distribution) {
+                return (key.clone(), d.clone());
+            }
+        }
+        let key =
+            interned.keys().find(|k| &***k == name).cloned().unwrap_or_else(|| Arc::from(name));
+        let d = Arc::new(distribution);
+        interned.entry(key.clone()).or_default().push(d.clone());
+        (key, d)
+    }
+
+    pub(crate) fn after_trial(&self, trial: &FrozenTrial) -> Result<()> {
+        let cache = self.read_cache();
+        let view = StudyView::new(&self.record.directions, cache.trials());
+        self.sampler.after_trial(&view, trial)
+    }
+
+    /// Claims or creates a trial and prepares its relative sample. `None` when the sampler is
+    /// exhausted.
+    fn start(self: &Arc<Self>, lease: Option<Duration>) -> Result<Option<Trial>> {
+        let guard = lock(&self.start_lock);
+        self.sync()?;
+        if self
+            .sampler
+            .is_exhausted(&StudyView::new(&self.record.directions, self.read_cache().trials()))
+        {
+            return Ok(None);
+        }
+        let record = self.storage.start_trial(self.record.id, &self.worker_id, lease)?;
+        let mut trial = Trial {
+            study: self.clone(),
+            lease: Lease::of(self.record.id, &record),
+            record: (*record).clone(),
+            relative_space: SearchSpace::new(),
+            relative: BTreeMap::new(),
+            flushed: record.params.len(),
+            finished: false,
+        };
+        // On any error from here on, dropping `trial` records it as failed: nothing is orphaned.
+        {
+            let cache = self.read_cache();
+            let view = StudyView::new(&self.record.directions, cache.trials());
+            self.sampler.before_trial(&view, &trial.record)?;
+        }
+        drop(guard);
+        let cache = self.read_cache();
+        let view = StudyView::new(&self.record.directions, cache.trials());
+        let space = self.sampler.infer_relative_search_space(&view, &trial.record)?;
+        if !space.is_empty() {
+            trial.relative = self.sampler.sample_relative(&view, &trial.record, &space)?;
+            trial.relative_space = space;
+        }
+        drop(cache);
+        Ok(Some(trial))
+    }
+}
+
+/// A study: a named optimization with its trials, in a storage.
+///
+/// Cheap to clone (a shared handle); `Send + Sync`.
+#[derive(Clone)]
+pub struct Study {
+    inner: Arc<StudyInner>,
+}
+
+impl fmt::Debug for Study {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Study")
+            .field("name", &self.inner.record.name)
+            .field("directions", &self.inner.record.directions)
+            .field("sampler", &self.inner.sampler)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Leases of the trials this process is running, renewed by one heartbeat thread.
+#[derive(Default)]
+struct Heartbeat {
+    leases: Mutex<BTreeMap<u64, Lease>>,
+    done: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl Heartbeat {
+    fn run(&self, storage: &dyn Storage, lease: Duration) {
+        let period = lease / 4;
+        let mut done = lock(&self.done);
+        while !*done {
+            done = self
+                .wake
+                .wait_timeout(done, period)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+            if *done {
+                break;
+            }
+            let leases: Vec<Lease> = lock(&self.leases).values().cloned().collect();
+            for l in leases {
+                // A lost lease is the fencing at work: the trial's own writes will report it.
+                let _ = storage.renew_lease(&l, lease);
+            }
+        }
+    }
+
+    fn stop(&self) {
+        *lock(&self.done) = true;
+        self.wake.notify_all();
+    }
+}
+
+impl Study {
+    /// A builder.
+    pub fn builder() -> StudyBuilder {
+        StudyBuilder::new()
+    }
+
+    /// The study's name.
+    pub fn name(&self) -> &str {
+        &self.inner.record.name
+    }
+
+    /// One direction per objective.
+    pub fn directions(&self) -> &[Direction] {
+        &self.inner.record.directions
+    }
+
+    /// The study as stored.
+    pub fn record(&self) -> &StudyRecord {
+        &self.inner.record
+    }
+
+    /// The storage.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.inner.storage
+    }
+
+    /// This worker's id.
+    pub fn worker_id(&self) -> &str {
+        &self.inner.worker_id
+    }
+
+    /// Adds a callback, called after each trial of [`optimize`](Self::optimize) (one at a time);
+    /// it may stop the study. It must not add callbacks itself.
+    pub fn add_callback(
+        &self,
+        callback: impl FnMut(&Study, &FrozenTrial) -> Flow + Send + 'static,
+    ) {
+        lock(&self.inner.callbacks).push(Box::new(callback));
+    }
+
+    /// Runs `objective` once per trial until the budget is spent, on one thread.
+    ///
+    /// A failing trial is recorded as failed with its message and the study goes on, unless the
+    /// builder said [`stop_on_failure`](StudyBuilder::stop_on_failure). A NaN result, a wrong
+    /// number of values and a panic in the objective count as failures.
+    pub fn optimize<F, V>(&self, objective: F, budget: Budget) -> Result<OptimizeReport>
+    where
+        F: Fn(&mut Trial) -> std::result::Result<V, TrialError> + Sync,
+        V: ObjectiveValues,
+    {
+        self.optimize_parallel(objective, budget, 1)
+    }
+
+    /// Like [`optimize`](Self::optimize), with `threads` trials at a time.
+    pub fn optimize_parallel<F, V>(
+        &self,
+        objective: F,
+        budget: Budget,
+        threads: usize,
+    ) -> Result<OptimizeReport>
+    where
+        F: Fn(&mut Trial) -> std::result::Result<V, TrialError> + Sync,
+        V: ObjectiveValues,
+    {
+        if threads == 0 {
+            return Err(Error::InvalidConfig("threads must be at least 1".into()));
+        }
+        if budget.trials.is_none() && budget.time.is_none() {
+            return Err(Error::InvalidConfig(
+                "the budget has neither a number of trials nor a time limit; the study would never stop. \
+                 Use Budget::trials(n) or Budget::time(d)"
+                    .into(),
+            ));
+        }
+        let started = Instant::now();
+        let deadline = budget.time.map(|t| started + t);
+        let run = Run {
+            study: self,
+            objective: &objective,
+            budget,
+            deadline,
+            started_count: AtomicUsize::new(0),
+            finished_count: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+            reason: Mutex::new(None),
+            error: Mutex::new(None),
+            heartbeat: Heartbeat::default(),
+        };
+        std::thread::scope(|scope| {
+            let hb =
+                scope.spawn(|| run.heartbeat.run(&*self.inner.storage, self.inner.lease_duration));
+            let workers: Vec<_> = (0..threads).map(|_| scope.spawn(|| run.worker())).collect();
+            for w in workers {
+                if w.join().is_err() {
+                    run.fail(Error::Storage("a worker thread panicked".into()));
+                }
+            }
+            run.heartbeat.stop();
+            let _ = hb.join();
+        });
+        if let Some(e) = lock(&run.error).take() {
+            return Err(e);
+        }
+        self.inner.sync()?;
+        let stop_reason = lock(&run.reason).take().unwrap_or(StopReason::TrialBudget);
+        Ok(OptimizeReport {
+            trials: run.finished_count.load(Ordering::SeqCst),
+            stop_reason,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Starts a trial for an outer loop to evaluate; give its result to [`tell`](Self::tell).
+    /// The trial's lease never expires (nothing renews it), so it waits as long as the loop needs.
+    pub fn ask(&self) -> Result<Trial> {
+        self.inner.start(None)?.ok_or_else(|| {
+            Error::SearchSpaceExhausted("the sampler has no new point to propose".into())
+        })
+    }
+
+    /// Finishes a trial from [`ask`](Self::ask) with the objective's result.
+    pub fn tell<V: ObjectiveValues>(
+        &self,
+        mut trial: Trial,
+        result: std::result::Result<V, TrialError>,
+    ) -> Result<Arc<FrozenTrial>> {
+        if !Arc::ptr_eq(&trial.study, &self.inner) && trial.study.record.id != self.inner.record.id
+        {
+            return Err(Error::InvalidConfig(format!(
+                "trial {} belongs to study '{}', not '{}'",
+                trial.number(),
+                trial.study.record.name,
+                self.name()
+            )));
+        }
+        let stored = trial.finish(result.map(ObjectiveValues::into_values))?;
+        self.inner.sync()?;
+        Ok(stored)
+    }
+
+    /// Enqueues a trial whose parameters are fixed: it runs before any sampled trial. Parameters
+    /// it does not fix are sampled as usual. Returns its number.
+    pub fn enqueue_trial<K, V>(&self, params: impl IntoIterator<Item = (K, V)>) -> Result<u64>
+    where
+        K: AsRef<str>,
+        V: Into<ParamValue>,
+    {
+        let mut record = FrozenTrial::new(0, 0, TrialState::Waiting);
+        for (k, v) in params {
+            let (name, value) = (k.as_ref(), v.into());
+            if name.is_empty() {
+                return Err(Error::InvalidConfig("an enqueued parameter has an empty name".into()));
+            }
+            if matches!(value, ParamValue::Float(f) if !f.is_finite()) {
+                return Err(Error::ValueOutOfDistribution {
+                    name: name.to_owned(),
+                    value: value.to_string(),
+                    distribution: "any distribution (values must be finite)".into(),
+                });
+            }
+            if record.fixed_params.iter().any(|(n, _)| &**n == name) {
+                return Err(Error::InvalidConfig(format!("parameter '{name}' is enqueued twice")));
+            }
+            record.fixed_params.push((Arc::from(name), value));
+        }
+        let stored = self.inner.storage.insert_trial(self.inner.record.id, &record)?;
+        Ok(stored.number)
+    }
+
+    /// Adds a trial whose result is already known. Every distribution and value is checked.
+    pub fn add_trial(&self, known: KnownTrial) -> Result<Arc<FrozenTrial>> {
+        let n = self.directions().len();
+        let mut record = FrozenTrial::new(0, 0, known.state);
+        match (known.state, &known.values) {
+            (TrialState::Complete, Some(v)) => {
+                if v.len() != n {
+                    return Err(Error::WrongNumberOfValues { expected: n, got: v.len() });
+                }
+                if v.iter().any(|x| x.is_nan()) {
+                    return Err(Error::InvalidConfig(
+                        "a complete trial's values cannot be NaN".into(),
+                    ));
+                }
+            }
+            (TrialState::Pruned | TrialState::Failed, _) => {}
+            (state, _) => {
+                return Err(Error::InvalidConfig(format!(
+                    "add_trial takes complete, pruned or failed trials, not {state}"
+                )))
+            }
+        }
+        for (name, distribution, value) in known.params {
+            distribution.validate(&name)?;
+            if record.param(&name).is_some() {
+                return Err(Error::InvalidConfig(format!("parameter '{name}' is given twice")));
+            }
+            let internal = distribution.internal_of(&name, &value)?;
+            let (name, distribution) = self.inner.intern(&name, distribution);
+            record.params.push(Param { name, distribution, internal });
+        }
+        for (step, v) in &known.intermediate_values {
+            if v.len() != n {
+                return Err(Error::InvalidConfig(format!(
+                    "intermediate values at step {step}: expected {n}, got {}",
+                    v.len()
+                )));
+            }
+        }
+        if known.constraints.iter().any(|c| c.is_nan()) {
+            return Err(Error::InvalidConfig("constraint values cannot be NaN".into()));
+        }
+        record.values = known.values;
+        record.constraints = known.constraints;
+        record.user_attrs = known.user_attrs;
+        record.intermediate_values = known.intermediate_values;
+        let stored = self.inner.storage.insert_trial(self.inner.record.id, &record)?;
+        self.inner.sync()?;
+        Ok(stored)
+    }
+
+    /// Sets a user attribute of the study.
+    pub fn set_user_attr(&self, key: &str, value: impl Into<AttrValue>) -> Result<()> {
+        self.inner.storage.set_study_user_attr(self.inner.record.id, key, value.into())
+    }
+
+    /// Every trial, in number order (read incrementally from storage first).
+    pub fn trials(&self) -> Result<Vec<Arc<FrozenTrial>>> {
+        self.inner.sync()?;
+        Ok(self.inner.read_cache().trials().to_vec())
+    }
+
+    /// One trial by number.
+    pub fn trial(&self, number: u64) -> Result<Arc<FrozenTrial>> {
+        self.inner.sync()?;
+        self.inner
+            .read_cache()
+            .trials()
+            .get(number as usize)
+            .cloned()
+            .ok_or_else(|| Error::TrialNotFound(number.to_string()))
+    }
+
+    /// The best feasible complete trial of a single-objective study (the earliest on ties).
+    pub fn best_trial(&self) -> Result<Arc<FrozenTrial>> {
+        let n = self.directions().len();
+        if n != 1 {
+            return Err(Error::MultiObjective(n));
+        }
+        self.inner.sync()?;
+        let cache = self.inner.read_cache();
+        if let Some(best) = cache.best() {
+            return Ok(best.clone());
+        }
+        if cache.trials().iter().any(|t| t.state == TrialState::Complete) {
+            Err(Error::NoFeasibleTrial)
+        } else {
+            Err(Error::NoCompletedTrials)
+        }
+    }
+
+    /// The best value of a single-objective study.
+    pub fn best_value(&self) -> Result<f64> {
+        self.best_trial()?.value().ok_or(Error::NoCompletedTrials)
+    }
+
+    /// The parameters of the best trial of a single-objective study.
+    pub fn best_params(&self) -> Result<BTreeMap<String, ParamValue>> {
+        Ok(self.best_trial()?.params_map())
+    }
+
+    /// The Pareto-optimal feasible complete trials (for one objective: the best trials).
+    pub fn best_trials(&self) -> Result<Vec<Arc<FrozenTrial>>> {
+        self.inner.sync()?;
+        let cache = self.inner.read_cache();
+        let front = pareto_front(self.directions(), cache.trials().iter().map(|t| &**t));
+        let numbers: Vec<u64> = front.iter().map(|t| t.number).collect();
+        Ok(numbers.into_iter().filter_map(|n| cache.trials().get(n as usize).cloned()).collect())
+    }
+
+    /// Writes the trials table as CSV (one row per trial, one column per parameter).
+    pub fn export_csv(&self, out: impl std::io::Write) -> Result<()> {
+        crate::export::write_csv(self.directions(), &self.trials()?, out)
+    }
+
+    /// Writes the trials as a JSON array.
+    pub fn export_json(&self, out: impl std::io::Write) -> Result<()> {
+        crate::export::write_json(self.directions(), &self.trials()?, out)
+    }
+}
+
+/// The shared state of one `optimize` call.
+struct Run<'a, F> {
+    study: &'a Study,
+    objective: &'a F,
+    budget: Budget,
+    deadline: Option<Instant>,
+    started_count: AtomicUsize,
+    finished_count: AtomicUsize,
+    stop: AtomicBool,
+    reason: Mutex<Option<StopReason>>,
+    error: Mutex<Option<Error>>,
+    heartbeat: Heartbeat,
+}
+
+impl<F, V> Run<'_, F>
+where
+    F: Fn(&mut Trial) -> std::result::Result<V, TrialError> + Sync,
+    V: ObjectiveValues,
+{
+    fn halt(&self, reason: StopReason) {
+        lock(&self.reason).get_or_insert(reason);
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    fn fail(&self, e: Error) {
+        lock(&self.error).get_or_insert(e);
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    fn worker(&self) {
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return self.halt(StopReason::TimeLimit);
+            }
+            if let Some(n) = self.budget.trials {
+                if self.started_count.fetch_add(1, Ordering::SeqCst) >= n {
+                    return self.halt(StopReason::TrialBudget);
+                }
+            }
+            match self.one_trial() {
+                Ok(Some(trial)) => {
+                    self.finished_count.fetch_add(1, Ordering::SeqCst);
+                    if trial.state == TrialState::Failed && self.study.inner.stop_on_failure {
+                        return self.fail(Error::ObjectiveFailed {
+                            number: trial.number,
+                            message: trial.fail_reason.clone().unwrap_or_default(),
+                        });
+                    }
+                    let mut callbacks = lock(&self.study.inner.callbacks);
+                    for cb in callbacks.iter_mut() {
+                        if cb(self.study, &trial) == Flow::Stop {
+                            self.halt(StopReason::Callback);
+                        }
+                    }
+                }
+                Ok(None) => return self.halt(StopReason::SearchSpaceExhausted),
+                Err(e) => return self.fail(e),
+            }
+        }
+    }
+
+    fn one_trial(&self) -> Result<Option<Arc<FrozenTrial>>> {
+        let inner = &self.study.inner;
+        let Some(mut trial) = inner.start(Some(inner.lease_duration))? else {
+            return Ok(None);
+        };
+        let lease = trial.lease.clone();
+        lock(&self.heartbeat.leases).insert(lease.trial_id, lease.clone());
+        let result = match catch_unwind(AssertUnwindSafe(|| (self.objective)(&mut trial))) {
+            Ok(r) => r.map(ObjectiveValues::into_values),
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(TrialError::Failed(format!("the objective panicked: {msg}")))
+            }
+        };
+        let stored = trial.finish(result);
+        lock(&self.heartbeat.leases).remove(&lease.trial_id);
+        stored.map(Some)
+    }
+}
