@@ -71,7 +71,7 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{
-        Budget, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler, ParamValue,
-        RandomSampler, Study, Trial, TrialError, TrialState,
+        Budget, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler, KnownTrial,
+        ParamValue, RandomSampler, SearchSpace, StopReason, Study, Trial, TrialError, TrialState,
     };
 }
