@@ -425,13 +425,15 @@ impl StudyInner {
         distribution: Distribution,
     ) -> (Arc<str>, Arc<Distribution>) {
         let mut interned = lock(&self.interned);
-        if let Some((key, dists)) = interned.get_key_value(name) {
-            if let Some(d) = dists.iter().find(|d| ***d == distribution) {
-                return (key.clone(), d.clone());
+        let key = match interned.get_key_value(name) {
+            Some((key, dists)) => {
+                if let Some(d) = dists.iter().find(|d| ***d == distribution) {
+                    return (key.clone(), d.clone());
+                }
+                key.clone()
             }
-        }
-        let key =
-            interned.keys().find(|k| &***k == name).cloned().unwrap_or_else(|| Arc::from(name));
+            None => Arc::from(name),
+        };
         let d = Arc::new(distribution);
         interned.entry(key.clone()).or_default().push(d.clone());
         (key, d)
@@ -662,8 +664,9 @@ impl Study {
         mut trial: Trial,
         result: std::result::Result<V, TrialError>,
     ) -> Result<Arc<FrozenTrial>> {
-        if !Arc::ptr_eq(&trial.study, &self.inner) && trial.study.record.id != self.inner.record.id
-        {
+        let same_storage =
+            std::ptr::addr_eq(Arc::as_ptr(&trial.study.storage), Arc::as_ptr(&self.inner.storage));
+        if !(same_storage && trial.study.record.id == self.inner.record.id) {
             return Err(Error::InvalidConfig(format!(
                 "trial {} belongs to study '{}', not '{}'",
                 trial.number(),
