@@ -2,3 +2,9 @@
 
 #[path = "it/study.rs"]
 mod study;
+
+#[path = "it/grid.rs"]
+mod grid;
+
+#[path = "it/coarse_to_fine.rs"]
+mod coarse_to_fine;

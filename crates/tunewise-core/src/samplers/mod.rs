@@ -4,7 +4,7 @@ mod coarse_to_fine;
 mod grid;
 mod random;
 
-pub use coarse_to_fine::CoarseToFineSampler;
+pub use coarse_to_fine::{CoarseToFineBuilder, CoarseToFineSampler};
 pub use grid::GridSampler;
 pub use random::RandomSampler;
 
