@@ -15,4 +15,4 @@ echo "== cargo test"
 cargo test --workspace --all-features
 echo "== examples"
 cargo build --workspace --examples
-TUNEWISE_QUICK=1 cargo run -q -p tunewise --example quickstart
+cargo run -q -p tunewise --example quickstart

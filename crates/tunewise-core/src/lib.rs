@@ -59,7 +59,7 @@ pub use frozen::{AttrValue, FrozenTrial, Param, TrialState};
 pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
 pub use sampler::{Sampler, StudyView};
-pub use samplers::{CoarseToFineSampler, GridSampler, RandomSampler};
+pub use samplers::{CoarseToFineBuilder, CoarseToFineSampler, GridSampler, RandomSampler};
 pub use search_space::SearchSpace;
 pub use storage::{InMemoryStorage, Storage};
 pub use study::{
