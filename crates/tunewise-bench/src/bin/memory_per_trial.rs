@@ -105,6 +105,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("live bytes per trial:    {:.0} B ({:.2} KiB)", bytes / n, bytes / n / 1024.0);
     println!("allocations per trial:   {:.1}", allocations as f64 / n);
     println!(
+        "for scale:               a trial record is {} B, each of its parameters {} B",
+        std::mem::size_of::<tunewise::FrozenTrial>(),
+        std::mem::size_of::<tunewise::Param>()
+    );
+    println!(
         "time per trial:          {:.2} µs (side note, counting allocator on; see the criterion bench)",
         elapsed.as_secs_f64() * 1e6 / n
     );

@@ -42,6 +42,8 @@ struct StudyData {
     waiting: VecDeque<u64>,
     /// Running trials → lease deadline (`None`: never expires).
     running: BTreeMap<u64, Option<Instant>>,
+    /// The worker id of the latest trial started, shared by the records of its trials.
+    last_worker: Option<Arc<str>>,
 }
 
 impl StudyData {
@@ -100,6 +102,9 @@ impl StudyData {
 
 /// Adds parameters to a trial, replacing any of the same name.
 fn merge_params(trial: &mut FrozenTrial, params: &[Param]) {
+    // Records live as long as the study: size the list exactly rather than let `push` double it
+    // (ten parameters would otherwise keep room for sixteen).
+    trial.params.reserve_exact(params.len());
     for p in params {
         match trial.params.iter_mut().find(|q| q.name == p.name) {
             Some(q) => *q = p.clone(),
@@ -156,6 +161,7 @@ impl Storage for InMemoryStorage {
                 changes: BTreeMap::new(),
                 waiting: VecDeque::new(),
                 running: BTreeMap::new(),
+                last_worker: None,
             },
         );
         Ok(record)
@@ -219,7 +225,10 @@ impl Storage for InMemoryStorage {
         let data = inner.study(study)?;
         let now = Instant::now();
         let deadline = lease.map(|d| now + d);
-        let worker: Arc<str> = Arc::from(worker);
+        let worker: Arc<str> = match &data.last_worker {
+            Some(w) if **w == *worker => w.clone(),
+            _ => data.last_worker.insert(Arc::from(worker)).clone(),
+        };
 
         let waiting = std::iter::from_fn(|| data.waiting.pop_front())
             .find(|n| data.trials.get(*n as usize).is_some_and(|t| t.state == TrialState::Waiting));
