@@ -60,9 +60,9 @@ impl Prefilled {
 fn marginal_trial(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine/marginal_trial");
     group
-        .sample_size(10)
+        .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(3))
         .throughput(Throughput::Elements(1));
     for size in SIZES {
         let mut prefilled = Prefilled::new(size);
