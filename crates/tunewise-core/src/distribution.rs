@@ -87,7 +87,14 @@ impl FloatDistribution {
             Some(step) => {
                 let n = self.step_count().unwrap_or(0) as f64;
                 let k = ((x - self.low) / step).round().clamp(0.0, n);
-                self.low + k * step
+                // `low + n * step` can round away from `high` (0.0 + 3 * 0.1 > 0.3): the last
+                // grid point is `high` as written, so snapped values stay in the range and the
+                // upper bound round-trips exactly.
+                if k == n {
+                    self.high
+                } else {
+                    self.low + k * step
+                }
             }
             None => x.clamp(self.low, self.high),
         }
@@ -277,16 +284,15 @@ impl Distribution {
     pub fn to_internal(&self, value: &ParamValue) -> Option<f64> {
         match self {
             Distribution::Float(d) => {
-                let x = value.as_f64()?;
-                if !(x >= d.low && x <= d.high) {
-                    return None;
-                }
+                let x = value.as_f64().filter(|x| x.is_finite())?;
                 match d.step {
+                    // Within float noise of a grid point is that point, even just past a bound
+                    // (8.05 + 2 * 0.11 > 8.27).
                     Some(step) => {
                         let snapped = d.snap(x);
                         (((snapped - x) / step).abs() <= 1e-6).then_some(snapped)
                     }
-                    None => Some(x),
+                    None => (x >= d.low && x <= d.high).then_some(x),
                 }
             }
             Distribution::Int(d) => {
@@ -427,10 +433,12 @@ impl Distribution {
                     Distribution::Float(FloatDistribution { step: Some(s), .. }) => {
                         (0..card).map(|k| self.snap_internal(low + k as f64 * s)).collect()
                     }
+                    // A float without a step has a cardinality only when `low == high`.
+                    Distribution::Float(_) => vec![low],
                     Distribution::Int(d) => {
                         (0..card).map(|k| (d.low + k as i64 * d.step) as f64).collect()
                     }
-                    _ => (0..card).map(|k| k as f64).collect(),
+                    Distribution::Categorical(_) => (0..card).map(|k| k as f64).collect(),
                 }
             }
             _ => {

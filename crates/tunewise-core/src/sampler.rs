@@ -103,3 +103,51 @@ pub trait Sampler: Send + Sync + fmt::Debug {
         false
     }
 }
+
+/// A boxed sampler is a sampler, so a factory returning `Box<dyn Sampler>` (as the conformance
+/// suite takes) can hand its result to [`StudyBuilder::sampler`](crate::StudyBuilder::sampler).
+/// Every method forwards, the provided ones too.
+impl<S: Sampler + ?Sized> Sampler for Box<S> {
+    fn sample_independent(
+        &self,
+        study: &StudyView<'_>,
+        trial: &FrozenTrial,
+        name: &str,
+        distribution: &Distribution,
+    ) -> Result<f64> {
+        (**self).sample_independent(study, trial, name, distribution)
+    }
+
+    fn infer_relative_search_space(
+        &self,
+        study: &StudyView<'_>,
+        trial: &FrozenTrial,
+    ) -> Result<SearchSpace> {
+        (**self).infer_relative_search_space(study, trial)
+    }
+
+    fn sample_relative(
+        &self,
+        study: &StudyView<'_>,
+        trial: &FrozenTrial,
+        space: &SearchSpace,
+    ) -> Result<BTreeMap<Arc<str>, f64>> {
+        (**self).sample_relative(study, trial, space)
+    }
+
+    fn before_trial(&self, study: &StudyView<'_>, trial: &FrozenTrial) -> Result<()> {
+        (**self).before_trial(study, trial)
+    }
+
+    fn after_trial(&self, study: &StudyView<'_>, trial: &FrozenTrial) -> Result<()> {
+        (**self).after_trial(study, trial)
+    }
+
+    fn reseed(&mut self, seed: u64) {
+        (**self).reseed(seed);
+    }
+
+    fn is_exhausted(&self, study: &StudyView<'_>) -> bool {
+        (**self).is_exhausted(study)
+    }
+}

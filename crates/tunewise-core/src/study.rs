@@ -724,6 +724,11 @@ impl Study {
                 }
             }
             (TrialState::Pruned | TrialState::Failed, _) => {}
+            (TrialState::Complete, None) => {
+                return Err(Error::InvalidConfig(
+                    "a complete trial needs its values; use KnownTrial::complete(values)".into(),
+                ))
+            }
             (state, _) => {
                 return Err(Error::InvalidConfig(format!(
                     "add_trial takes complete, pruned or failed trials, not {state}"

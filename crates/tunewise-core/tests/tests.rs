@@ -8,3 +8,12 @@ mod grid;
 
 #[path = "it/coarse_to_fine.rs"]
 mod coarse_to_fine;
+
+#[path = "it/bad_input.rs"]
+mod bad_input;
+#[path = "it/conformance.rs"]
+mod conformance;
+#[path = "it/determinism.rs"]
+mod determinism;
+#[path = "it/properties.rs"]
+mod properties;
