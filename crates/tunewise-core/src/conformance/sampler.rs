@@ -143,8 +143,8 @@ pub fn check_sampler(make: &dyn Fn(u64, &SearchSpace) -> Box<dyn Sampler>) {
         ok(SUITE, distribution.validate(name), "validating the suite's own space");
     }
     numeric(make, 1);
-    categorical(make, 2);
-    singles(make, 9);
+    all_kinds(make, 2, "categorical kinds", CATEGORICAL, Direction::Maximize);
+    all_kinds(make, 9, "single values", SINGLES, Direction::Minimize);
     conditional(make, 3);
     failures(make, 4);
     parallel(make, 5);
@@ -513,13 +513,19 @@ fn expect_state(label: &str, trial: &FrozenTrial, state: TrialState) {
 
 type Make<'a> = &'a dyn Fn(u64, &SearchSpace) -> Box<dyn Sampler>;
 
-/// Every kind of number, single-threaded; returns the trials for the reproducibility check.
-fn numeric(make: Make<'_>, seed: u64) -> Vec<Arc<FrozenTrial>> {
-    let label = "numeric kinds";
-    let params = params_of(NUMERIC);
-    let space = space_of(NUMERIC);
+/// Runs an objective asking every parameter of `names`, single-threaded, and checks that every
+/// trial completed with every parameter inside its distribution; returns the trials.
+fn all_kinds(
+    make: Make<'_>,
+    seed: u64,
+    label: &str,
+    names: &[&str],
+    direction: Direction,
+) -> Vec<Arc<FrozenTrial>> {
+    let params = params_of(names);
+    let space = space_of(names);
     let rec = Recorder::default();
-    let study = new_study(make, seed, &space, &[Direction::Minimize], &rec);
+    let study = new_study(make, seed, &space, &[direction], &rec);
     run(
         label,
         &study,
@@ -531,51 +537,14 @@ fn numeric(make: Make<'_>, seed: u64) -> Vec<Arc<FrozenTrial>> {
     rec.verify(label, &space, &trials);
     for t in &trials {
         expect_state(label, t, TrialState::Complete);
-        assert_eq!(t.params.len(), NUMERIC.len(), "sampler conformance [{label}]: lost params");
+        assert_eq!(t.params.len(), names.len(), "sampler conformance [{label}]: lost params");
     }
     trials
 }
 
-/// Choices of every kind.
-fn categorical(make: Make<'_>, seed: u64) {
-    let label = "categorical kinds";
-    let params = params_of(CATEGORICAL);
-    let space = space_of(CATEGORICAL);
-    let rec = Recorder::default();
-    let study = new_study(make, seed, &space, &[Direction::Maximize], &rec);
-    run(
-        label,
-        &study,
-        |t: &mut Trial| Ok::<_, TrialError>(score(&rec.ask(t, &params)?)),
-        TRIALS,
-        1,
-    );
-    let trials = ok(SUITE, study.trials(), "reading trials");
-    rec.verify(label, &space, &trials);
-    for t in &trials {
-        expect_state(label, t, TrialState::Complete);
-    }
-}
-
-/// Single-value ranges only: each value is the one possible.
-fn singles(make: Make<'_>, seed: u64) {
-    let label = "single values";
-    let params = params_of(SINGLES);
-    let space = space_of(SINGLES);
-    let rec = Recorder::default();
-    let study = new_study(make, seed, &space, &[Direction::Minimize], &rec);
-    run(
-        label,
-        &study,
-        |t: &mut Trial| Ok::<_, TrialError>(score(&rec.ask(t, &params)?)),
-        TRIALS,
-        1,
-    );
-    let trials = ok(SUITE, study.trials(), "reading trials");
-    rec.verify(label, &space, &trials);
-    for t in &trials {
-        expect_state(label, t, TrialState::Complete);
-    }
+/// Every kind of number; returns the trials for the reproducibility check.
+fn numeric(make: Make<'_>, seed: u64) -> Vec<Arc<FrozenTrial>> {
+    all_kinds(make, seed, "numeric kinds", NUMERIC, Direction::Minimize)
 }
 
 /// The conditional objective: `branch` decides the rest; `linear_l1` only on even trials.

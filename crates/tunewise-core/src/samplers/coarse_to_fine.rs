@@ -12,7 +12,7 @@ use crate::sampler::{Sampler, StudyView};
 use crate::search_space::SearchSpace;
 
 use super::grid::Permutation;
-use super::sample_uniform;
+use super::RandomSampler;
 
 /// Key of the generator of a fine trial's own draws.
 const TAG_FINE: u64 = 0x6669_6e65;
@@ -379,14 +379,15 @@ impl Default for CoarseToFineSampler {
 }
 
 impl Sampler for CoarseToFineSampler {
+    /// The coarse phase and conditional parameters: exactly random search with the same seed.
     fn sample_independent(
         &self,
-        _study: &StudyView<'_>,
+        study: &StudyView<'_>,
         trial: &FrozenTrial,
         name: &str,
         distribution: &Distribution,
     ) -> Result<f64> {
-        Ok(sample_uniform(&mut Rng::for_param(self.seed, trial.number, name), distribution))
+        RandomSampler::with_seed(self.seed).sample_independent(study, trial, name, distribution)
     }
 
     fn infer_relative_search_space(
