@@ -1,0 +1,1 @@
+//! tunewise storage on PostgreSQL (being written).
