@@ -97,6 +97,9 @@ impl fmt::Display for StopReason {
 pub struct OptimizeReport {
     /// Trials finished by this call.
     pub trials: usize,
+    /// Trials this call ran but lost: its lease expired (the process was frozen or cut off from
+    /// the storage) and another worker reclaimed them, so their results were refused.
+    pub lost_trials: usize,
     /// Why it stopped.
     pub stop_reason: StopReason,
     /// Wall-clock time spent.
@@ -621,6 +624,7 @@ impl Study {
             deadline,
             started_count: AtomicUsize::new(0),
             finished_count: AtomicUsize::new(0),
+            lost_count: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             reason: Mutex::new(None),
             error: Mutex::new(None),
@@ -645,6 +649,7 @@ impl Study {
         let stop_reason = lock(&run.reason).take().unwrap_or(StopReason::TrialBudget);
         Ok(OptimizeReport {
             trials: run.finished_count.load(Ordering::SeqCst),
+            lost_trials: run.lost_count.load(Ordering::SeqCst),
             stop_reason,
             elapsed: started.elapsed(),
         })
@@ -834,6 +839,16 @@ impl Study {
     }
 }
 
+/// How one trial of an `optimize` call ended.
+enum Outcome {
+    /// Stored as finished.
+    Done(Arc<FrozenTrial>),
+    /// Reclaimed by another worker after this one's lease expired; the result was refused.
+    Lost,
+    /// The sampler had nothing left to propose; no trial was started.
+    Exhausted,
+}
+
 /// The shared state of one `optimize` call.
 struct Run<'a, F> {
     study: &'a Study,
@@ -842,6 +857,7 @@ struct Run<'a, F> {
     deadline: Option<Instant>,
     started_count: AtomicUsize,
     finished_count: AtomicUsize,
+    lost_count: AtomicUsize,
     stop: AtomicBool,
     reason: Mutex<Option<StopReason>>,
     error: Mutex<Option<Error>>,
@@ -877,7 +893,10 @@ where
                 }
             }
             match self.one_trial() {
-                Ok(Some(trial)) => {
+                Ok(Outcome::Lost) => {
+                    self.lost_count.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(Outcome::Done(trial)) => {
                     self.finished_count.fetch_add(1, Ordering::SeqCst);
                     if trial.state == TrialState::Failed && self.study.inner.stop_on_failure {
                         return self.fail(Error::ObjectiveFailed {
@@ -892,16 +911,16 @@ where
                         }
                     }
                 }
-                Ok(None) => return self.halt(StopReason::SearchSpaceExhausted),
+                Ok(Outcome::Exhausted) => return self.halt(StopReason::SearchSpaceExhausted),
                 Err(e) => return self.fail(e),
             }
         }
     }
 
-    fn one_trial(&self) -> Result<Option<Arc<FrozenTrial>>> {
+    fn one_trial(&self) -> Result<Outcome> {
         let inner = &self.study.inner;
         let Some(mut trial) = inner.start(Some(inner.lease_duration))? else {
-            return Ok(None);
+            return Ok(Outcome::Exhausted);
         };
         let lease = trial.lease.clone();
         lock(&self.heartbeat.leases).insert(lease.trial_id, lease.clone());
@@ -918,6 +937,13 @@ where
         };
         let stored = trial.finish(result);
         lock(&self.heartbeat.leases).remove(&lease.trial_id);
-        stored.map(Some)
+        match stored {
+            Ok(t) => Ok(Outcome::Done(t)),
+            // Fencing at work: this worker lost its lease (it was frozen or cut off longer than
+            // the lease) and another worker reclaimed the trial. Its result is refused; the
+            // study goes on.
+            Err(Error::StaleAttempt { .. }) => Ok(Outcome::Lost),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -17,3 +17,6 @@ mod conformance;
 mod determinism;
 #[path = "it/properties.rs"]
 mod properties;
+
+#[path = "it/guarantees.rs"]
+mod guarantees;

@@ -14,6 +14,7 @@
 //! check_storage(&|| Arc::new(InMemoryStorage::new()));
 //! ```
 
+pub mod guarantees;
 pub mod sampler;
 pub mod storage;
 
