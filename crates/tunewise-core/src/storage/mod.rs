@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::direction::Direction;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::frozen::{AttrValue, FrozenTrial, Param, TrialState};
 
 pub use memory::InMemoryStorage;
@@ -158,4 +158,70 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// Puts every trial left running by `worker` back to waiting (attempt + 1, parameters kept),
     /// for a worker that restarts with the same id. Returns how many were recovered.
     fn release_worker(&self, study: StudyId, worker: &str) -> Result<usize>;
+}
+
+/// Copies a study, with every trial, from one storage to another (or to a new name in the same
+/// storage). Trial numbers, parameters, values, intermediate values, constraints, attributes,
+/// times and attempts are kept. A trial that was running in the source has no worker in the
+/// copy: it arrives waiting, with its parameters as fixed values, so the next worker runs it
+/// again.
+///
+/// Nothing is written when the source study does not exist or the destination name is taken;
+/// if a write fails midway, the partial copy is deleted.
+pub fn copy_study(
+    from: &dyn Storage,
+    name: &str,
+    to: &dyn Storage,
+    new_name: Option<&str>,
+) -> Result<StudyRecord> {
+    let source = from.find_study(name)?.ok_or_else(|| Error::StudyNotFound(name.to_owned()))?;
+    let target_name = new_name.unwrap_or(name);
+    if to.find_study(target_name)?.is_some() {
+        return Err(Error::StudyExists(target_name.to_owned()));
+    }
+    let mut trials = from.trials_since(source.id, 0)?.trials;
+    trials.sort_by_key(|t| t.number);
+    let target = to.create_study(target_name, &source.directions)?;
+    let copy = || -> Result<()> {
+        for (key, value) in &source.user_attrs {
+            to.set_study_user_attr(target.id, key, value.clone())?;
+        }
+        for t in &trials {
+            let mut record = (**t).clone();
+            if record.state == TrialState::Running {
+                for p in std::mem::take(&mut record.params) {
+                    if !record.fixed_params.iter().any(|(n, _)| *n == p.name) {
+                        let value = p.value();
+                        record.fixed_params.push((p.name, value));
+                    }
+                }
+                record.state = TrialState::Waiting;
+                record.intermediate_values.clear();
+            }
+            let stored = to.insert_trial(target.id, &record)?;
+            if stored.number != t.number {
+                return Err(Error::Storage(format!(
+                    "copying trial {} gave it number {} in the destination",
+                    t.number, stored.number
+                )));
+            }
+        }
+        Ok(())
+    };
+    match copy() {
+        Ok(()) => {
+            to.find_study(target_name)?.ok_or_else(|| Error::StudyNotFound(target_name.to_owned()))
+        }
+        Err(e) => {
+            // Best effort: the error that stopped the copy is the one to report.
+            let _ = to.delete_study(target.id);
+            Err(e)
+        }
+    }
+}
+
+/// Deletes a study by name.
+pub fn delete_study_by_name(storage: &dyn Storage, name: &str) -> Result<()> {
+    let record = storage.find_study(name)?.ok_or_else(|| Error::StudyNotFound(name.to_owned()))?;
+    storage.delete_study(record.id)
 }

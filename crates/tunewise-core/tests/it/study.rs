@@ -494,3 +494,66 @@ fn public_types_are_send_and_sync() {
     check::<tunewise_core::FrozenTrial>();
     check::<Error>();
 }
+
+#[test]
+fn copy_study_between_storages_keeps_every_trial() {
+    use tunewise_core::storage::{copy_study, delete_study_by_name};
+    let from: Arc<dyn Storage> = Arc::new(InMemoryStorage::new());
+    let to: Arc<dyn Storage> = Arc::new(InMemoryStorage::new());
+    let study = Study::builder().name("src").storage(from.clone()).seed(18).create().unwrap();
+    study.set_user_attr("dataset", "iris").unwrap();
+    study
+        .optimize(
+            |t: &mut Trial| -> Result<f64, TrialError> {
+                let x = t.suggest_float("x", 0.0, 1.0)?;
+                t.report(0, x)?;
+                if t.number() == 2 {
+                    return Err(TrialError::Pruned);
+                }
+                Ok(x)
+            },
+            Budget::trials(5),
+        )
+        .unwrap();
+    study.enqueue_trial([("x", 0.5)]).unwrap();
+    let mut running = study.ask().unwrap();
+    running.suggest_float("x", 0.0, 1.0).unwrap();
+    let running_x = running.params()["x"].clone();
+    running.detach().unwrap();
+
+    let copied = copy_study(&*from, "src", &*to, Some("dst")).unwrap();
+    assert_eq!(copied.name, "dst");
+    assert_eq!(copied.user_attrs["dataset"], "iris");
+    let a = study.trials().unwrap();
+    let b = Study::builder().name("dst").storage(to.clone()).load().unwrap().trials().unwrap();
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.number, y.number);
+        if x.state == TrialState::Running {
+            assert_eq!(y.state, TrialState::Waiting);
+            assert_eq!(y.fixed_params, vec![(Arc::from("x"), running_x.clone())]);
+            continue;
+        }
+        assert_eq!(
+            (x.state, &x.values, &x.params, &x.intermediate_values),
+            (y.state, &y.values, &y.params, &y.intermediate_values)
+        );
+        assert_eq!(
+            (x.datetime_start, x.datetime_complete),
+            (y.datetime_start, y.datetime_complete)
+        );
+    }
+    // Taken names and missing sources are refused before anything is written.
+    assert_eq!(
+        copy_study(&*from, "src", &*to, Some("dst")).unwrap_err(),
+        Error::StudyExists("dst".into())
+    );
+    assert_eq!(
+        copy_study(&*from, "nope", &*to, None).unwrap_err(),
+        Error::StudyNotFound("nope".into())
+    );
+    assert_eq!(to.list_studies().unwrap().len(), 1);
+    delete_study_by_name(&*to, "dst").unwrap();
+    assert!(to.list_studies().unwrap().is_empty());
+    assert_eq!(delete_study_by_name(&*to, "dst").unwrap_err(), Error::StudyNotFound("dst".into()));
+}
