@@ -138,6 +138,12 @@ impl From<Arc<str>> for ParamValue {
 pub trait Categorical: Clone {
     /// The choice as a [`ParamValue`].
     fn to_param(&self) -> ParamValue;
+
+    /// Whether this choice is `p` (as categorical choices compare: floats by bits). Types
+    /// override it to compare without building a `ParamValue`.
+    fn is_choice(&self, p: &ParamValue) -> bool {
+        self.to_param().same_choice(p)
+    }
 }
 
 impl Categorical for ParamValue {
@@ -149,10 +155,16 @@ impl Categorical for bool {
     fn to_param(&self) -> ParamValue {
         ParamValue::Bool(*self)
     }
+    fn is_choice(&self, p: &ParamValue) -> bool {
+        *p == ParamValue::Bool(*self)
+    }
 }
 impl Categorical for i64 {
     fn to_param(&self) -> ParamValue {
         ParamValue::Int(*self)
+    }
+    fn is_choice(&self, p: &ParamValue) -> bool {
+        *p == ParamValue::Int(*self)
     }
 }
 impl Categorical for i32 {
@@ -179,14 +191,23 @@ impl Categorical for &str {
     fn to_param(&self) -> ParamValue {
         ParamValue::from(*self)
     }
+    fn is_choice(&self, p: &ParamValue) -> bool {
+        p.as_str() == Some(*self)
+    }
 }
 impl Categorical for String {
     fn to_param(&self) -> ParamValue {
         ParamValue::from(self.as_str())
     }
+    fn is_choice(&self, p: &ParamValue) -> bool {
+        p.as_str() == Some(self.as_str())
+    }
 }
 impl Categorical for Arc<str> {
     fn to_param(&self) -> ParamValue {
         ParamValue::Str(self.clone())
+    }
+    fn is_choice(&self, p: &ParamValue) -> bool {
+        p.as_str() == Some(&**self)
     }
 }

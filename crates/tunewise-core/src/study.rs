@@ -12,7 +12,7 @@ use crate::direction::{pareto_front, Direction};
 use crate::distribution::Distribution;
 use crate::error::{Error, Result};
 use crate::frozen::{AttrValue, FrozenTrial, Param, TrialState};
-use crate::param::ParamValue;
+use crate::param::{Categorical, ParamValue};
 use crate::pruner::{NopPruner, Pruner};
 use crate::rng::Rng;
 use crate::sampler::{Sampler, StudyView};
@@ -440,6 +440,24 @@ impl StudyInner {
         let d = Arc::new(distribution);
         interned.entry(key.clone()).or_default().push(d.clone());
         (key, d)
+    }
+
+    /// The interned categorical distribution of `name` whose choices are exactly `choices`.
+    pub(crate) fn interned_categorical<T: Categorical>(
+        &self,
+        name: &str,
+        choices: &[T],
+    ) -> Option<(Arc<str>, Arc<Distribution>)> {
+        let interned = lock(&self.interned);
+        let (key, dists) = interned.get_key_value(name)?;
+        let found = dists.iter().find(|d| match &***d {
+            Distribution::Categorical(c) => {
+                c.choices.len() == choices.len()
+                    && c.choices.iter().zip(choices).all(|(p, t)| t.is_choice(p))
+            }
+            _ => false,
+        })?;
+        Some((key.clone(), found.clone()))
     }
 
     pub(crate) fn after_trial(&self, trial: &FrozenTrial) -> Result<()> {

@@ -187,8 +187,24 @@ impl Trial {
 
     /// One of `choices` (bools, integers, floats or strings), returned as given.
     pub fn suggest_categorical<T: Categorical>(&mut self, name: &str, choices: &[T]) -> Result<T> {
-        let distribution = Distribution::categorical(choices.iter().map(Categorical::to_param));
-        let internal = self.suggest_internal(name, distribution)?;
+        // The common case, a choice list this study has seen before, is matched against the
+        // interned distribution without building (and allocating) a new one.
+        let internal = match self.study.interned_categorical(name, choices) {
+            Some((key, distribution)) => {
+                if self.finished {
+                    return Err(Error::TrialFinished(self.record.number));
+                }
+                match self.existing(name, &distribution) {
+                    Some(result) => result?,
+                    None => self.sample_new(key, distribution)?,
+                }
+            }
+            None => {
+                let distribution =
+                    Distribution::categorical(choices.iter().map(Categorical::to_param));
+                self.suggest_internal(name, distribution)?
+            }
+        };
         let index = internal as usize;
         choices
             .get(index)
@@ -222,17 +238,29 @@ impl Trial {
             return Err(Error::TrialFinished(self.record.number));
         }
         distribution.validate(name)?;
-        if let Some(p) = self.record.param(name) {
-            if *p.distribution == distribution {
-                return Ok(p.internal);
-            }
-            return Err(Error::DistributionMismatch {
-                name: name.to_owned(),
-                existing: p.distribution.to_string(),
-                requested: distribution.to_string(),
-            });
+        if let Some(result) = self.existing(name, &distribution) {
+            return result;
         }
         let (name, distribution) = self.study.intern(name, distribution);
+        self.sample_new(name, distribution)
+    }
+
+    /// The value of a parameter this trial already has: the same value for the same
+    /// distribution, an error for another one.
+    fn existing(&self, name: &str, distribution: &Distribution) -> Option<Result<f64>> {
+        let p = self.record.param(name)?;
+        if *p.distribution == *distribution {
+            return Some(Ok(p.internal));
+        }
+        Some(Err(Error::DistributionMismatch {
+            name: name.to_owned(),
+            existing: p.distribution.to_string(),
+            requested: distribution.to_string(),
+        }))
+    }
+
+    /// A new parameter's value: fixed (enqueued or reclaimed), relative, the only one, or sampled.
+    fn sample_new(&mut self, name: Arc<str>, distribution: Arc<Distribution>) -> Result<f64> {
         let fixed = self.record.fixed_params.iter().find(|(n, _)| *n == name);
         let internal = if let Some((_, value)) = fixed {
             distribution.internal_of(&name, value)?

@@ -557,3 +557,27 @@ fn copy_study_between_storages_keeps_every_trial() {
     assert!(to.list_studies().unwrap().is_empty());
     assert_eq!(delete_study_by_name(&*to, "dst").unwrap_err(), Error::StudyNotFound("dst".into()));
 }
+
+#[test]
+fn categorical_choices_are_matched_per_list() {
+    let study = Study::builder().seed(19).create().unwrap();
+    for _ in 0..3 {
+        let mut t = study.ask().unwrap();
+        let a = t.suggest_categorical("opt", &["adam", "sgd"]).unwrap();
+        assert_eq!(t.suggest_categorical("opt", &["adam", "sgd"]).unwrap(), a);
+        let err = t.suggest_categorical("opt", &["adam", "sgd", "rmsprop"]).unwrap_err();
+        assert!(matches!(err, Error::DistributionMismatch { ref name, .. } if name == "opt"));
+        // Another trial may use another list for the same name (a new study phase, say).
+        let b =
+            t.suggest_categorical("act", &[String::from("relu"), String::from("gelu")]).unwrap();
+        assert!(b == "relu" || b == "gelu");
+        study.tell(t, Ok(1.0)).unwrap();
+    }
+    let mut t = study.ask().unwrap();
+    let c = t.suggest_categorical("opt", &["adam", "sgd", "rmsprop"]).unwrap();
+    assert!(["adam", "sgd", "rmsprop"].contains(&c));
+    let err = t.suggest_categorical("opt", &["adam", "sgd"]).unwrap_err();
+    assert!(matches!(err, Error::DistributionMismatch { .. }));
+    assert!(t.suggest_categorical::<&str>("empty", &[]).is_err());
+    study.tell(t, Ok(1.0)).unwrap();
+}
