@@ -326,7 +326,13 @@ impl StudyBuilder {
                 } else {
                     self.directions.clone()
                 };
-                storage.create_study(&name, &directions)?
+                match storage.create_study(&name, &directions) {
+                    // Another worker created it since `find_study`: load theirs.
+                    Err(Error::StudyExists(_)) if self.load_if_exists => storage
+                        .find_study(&name)?
+                        .ok_or_else(|| Error::StudyNotFound(name.clone()))?,
+                    other => other?,
+                }
             }
         };
         self.finish(storage, record)
