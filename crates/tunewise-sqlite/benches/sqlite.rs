@@ -77,6 +77,25 @@ fn file_system(path: &Path) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The median time of a 4 KiB write and `fdatasync` in `dir`: what one durable commit costs at
+/// least on this disk.
+fn fsync_latency(dir: &Path) -> Duration {
+    use std::io::Write;
+    let path = dir.join("fsync.probe");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let mut times: Vec<Duration> = (0..50)
+        .map(|_| {
+            f.write_all(&[0u8; 4096]).unwrap();
+            let start = Instant::now();
+            f.sync_data().unwrap();
+            start.elapsed()
+        })
+        .collect();
+    let _ = std::fs::remove_file(&path);
+    times.sort();
+    times[times.len() / 2]
+}
+
 fn fresh(path: &Path) -> Arc<SqliteStorage> {
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
@@ -119,7 +138,12 @@ fn commits_per_trial(dir: &Path) {
 
 fn trial_10_params(c: &mut Criterion) {
     let dir = bench_dir();
-    println!("bench files in {} ({})", dir.display(), file_system(&dir));
+    println!(
+        "bench files in {} ({}); median write + fdatasync: {:.2?}",
+        dir.display(),
+        file_system(&dir),
+        fsync_latency(&dir)
+    );
     commits_per_trial(&dir);
     let storage = fresh(&dir.join("trials.db"));
     let s = study(&storage, "trials");
@@ -156,6 +180,13 @@ fn big_file(dir: &Path) -> PathBuf {
 
 fn open_and_load(c: &mut Criterion) {
     let path = big_file(&bench_dir());
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{}: {:.1} MB, {} B per trial",
+        path.display(),
+        bytes as f64 / 1e6,
+        bytes / BIG as u64
+    );
     let mut g = c.benchmark_group("sqlite/open_and_load");
     g.sample_size(10).measurement_time(Duration::from_secs(15));
     g.bench_with_input(BenchmarkId::from_parameter(BIG), &path, |b, path| {

@@ -100,7 +100,9 @@
 
 mod cache;
 mod codec;
+mod db;
 mod error;
+mod open;
 mod schema;
 mod storage;
 

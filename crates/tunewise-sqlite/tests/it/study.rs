@@ -214,3 +214,31 @@ fn deleting_a_study_deletes_all_its_rows() {
     assert_eq!(again.trials().unwrap()[0].number, 0);
     assert_eq!(keep.trials().unwrap().len(), 3);
 }
+
+#[test]
+fn workers_starting_at_once_with_load_if_exists_share_one_study() {
+    // Every worker runs the same `load_if_exists(true).create()`: whichever creates the study,
+    // the others load it instead of failing with StudyExists.
+    for round in 0..5 {
+        let dir = temp_dir();
+        let path = db_path(&dir);
+        let ids: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        let study = Study::builder()
+                            .name("together")
+                            .storage(open_dyn(&path))
+                            .load_if_exists(true)
+                            .create();
+                        study.map(|s| s.record().id)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for id in &ids {
+            assert_eq!(id, &ids[0], "round {round}: {ids:?}");
+        }
+    }
+}
