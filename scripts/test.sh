@@ -15,4 +15,8 @@ echo "== cargo test"
 cargo test --workspace --all-features
 echo "== examples"
 cargo build --workspace --examples
-cargo run -q -p tunewise --example quickstart
+# The main job, on a fresh SQLite file, twice: the second run resumes the same studies.
+db_dir="$(mktemp -d)"
+trap 'rm -rf "$db_dir"' EXIT
+cargo run -q -p tunewise --example quickstart -- "sqlite://$db_dir/quickstart.db"
+cargo run -q -p tunewise --example quickstart -- "sqlite://$db_dir/quickstart.db"

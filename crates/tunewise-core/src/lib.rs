@@ -72,6 +72,7 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 pub mod prelude {
     pub use crate::{
         Budget, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler, KnownTrial,
-        ParamValue, RandomSampler, SearchSpace, StopReason, Study, Trial, TrialError, TrialState,
+        ParamValue, RandomSampler, SearchSpace, StopReason, Study, StudyBuilder, Trial, TrialError,
+        TrialState,
     };
 }

@@ -5,11 +5,18 @@
 //! of layers, a dropout rate and an activation, with its best value (0.0) at
 //! lr = 3e-3, layers = 3, dropout = 0.2, activation = "gelu".
 //!
-//! Run it with `cargo run --release -p tunewise --example quickstart`.
+//! Run it with `cargo run --release -p tunewise --example quickstart [-- STORAGE_URL]`.
+//!
+//! The studies are kept in `tunewise-quickstart.db` (SQLite) unless another storage URL is
+//! given (`memory`, `sqlite://FILE`, `postgres://…`). Run it again and every study resumes
+//! where it stopped: each run adds its budget of trials, and the grid goes on with the points
+//! it has not tried.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use tunewise::prelude::*;
+use tunewise::storage::Storage;
 
 const BUDGET: usize = 80;
 const SEED: u64 = 2024;
@@ -53,15 +60,26 @@ fn report(label: &str, study: &Study, seconds: f64) -> Result<(), tunewise::Erro
     Ok(())
 }
 
+/// A study that is created on the first run and resumed on the next ones.
+fn study(storage: &Arc<dyn Storage>, name: &str) -> StudyBuilder {
+    Study::builder().name(name).storage(storage.clone()).load_if_exists(true)
+}
+
 fn main() -> Result<(), tunewise::Error> {
+    let url = std::env::args().nth(1).unwrap_or_else(|| "sqlite://tunewise-quickstart.db".into());
+    let storage = tunewise::storage::open(&url)?;
+    let mut before = 0;
+    for s in storage.list_studies()? {
+        before += storage.trials_since(s.id, 0)?.trials.len();
+    }
+    println!("Storage: {url} ({before} trials already there)");
     println!(
-        "Tuning a 4-parameter validation loss (best 0.0), {BUDGET} trials each, seed {SEED}\n"
+        "Tuning a 4-parameter validation loss (best 0.0), {BUDGET} more trials each, seed {SEED}\n"
     );
 
     // Random search: every parameter drawn from its distribution.
     let started = Instant::now();
-    let random =
-        Study::builder().name("random").sampler(RandomSampler::with_seed(SEED)).create()?;
+    let random = study(&storage, "random").sampler(RandomSampler::with_seed(SEED)).create()?;
     random.optimize(validation_loss, Budget::trials(BUDGET))?;
     report("random", &random, started.elapsed().as_secs_f64())?;
 
@@ -74,14 +92,14 @@ fn main() -> Result<(), tunewise::Error> {
         .values("layers", [1, 3, 5])?
         .auto_points("dropout", Distribution::float(0.0, 0.6), 3)?
         .values("activation", ["relu", "tanh", "gelu"])?;
-    let grid_study = Study::builder().name("grid").sampler(grid).seed(SEED).create()?;
+    let grid_study = study(&storage, "grid").sampler(grid).seed(SEED).create()?;
     grid_study.optimize(validation_loss, Budget::trials(BUDGET))?;
     report("grid", &grid_study, started.elapsed().as_secs_f64())?;
 
     // Coarse-to-fine: 20 random trials, then shrinking grids around the 3 best regions.
     let started = Instant::now();
     let c2f = CoarseToFineSampler::builder().n_coarse(20).top_k(3).seed(SEED).build()?;
-    let c2f_study = Study::builder().name("coarse-to-fine").sampler(c2f).create()?;
+    let c2f_study = study(&storage, "coarse-to-fine").sampler(c2f).create()?;
     c2f_study.optimize(validation_loss, Budget::trials(BUDGET))?;
     report("coarse-to-fine", &c2f_study, started.elapsed().as_secs_f64())?;
 
@@ -91,11 +109,13 @@ fn main() -> Result<(), tunewise::Error> {
         .values("layers", [2, 3])?
         .values("dropout", [0.2])?
         .values("activation", ["gelu", "relu"])?;
-    let small_study = Study::builder().name("small-grid").sampler(small).create()?;
+    let small_study = study(&storage, "small-grid").sampler(small).create()?;
     let run = small_study.optimize(validation_loss, Budget::trials(1_000))?;
     println!(
-        "\nA 12-point grid with a budget of 1000 trials ran {} trials and stopped because {}.",
-        run.trials, run.stop_reason
+        "\nA 12-point grid with a budget of 1000 trials ran {} trials ({} in the study) and stopped because {}.",
+        run.trials,
+        small_study.trials()?.len(),
+        run.stop_reason
     );
     Ok(())
 }

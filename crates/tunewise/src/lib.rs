@@ -46,33 +46,70 @@ pub mod storage {
     /// Opens a storage from a URL:
     ///
     /// - `memory` (or `memory://`): a new in-memory storage, for one process;
-    /// - `sqlite://path` or a plain file path: the embedded SQLite backend;
-    /// - `postgres://…` / `postgresql://…`: the PostgreSQL backend, for many machines.
+    /// - `sqlite://path` (`sqlite:///abs/path` for an absolute one) or a plain file path: the
+    ///   embedded SQLite backend (feature `sqlite`, on by default), created if missing;
+    /// - `postgres://…` / `postgresql://…`: the PostgreSQL backend (feature `postgres`), for many
+    ///   processes on many machines.
     ///
-    /// A backend that is not compiled in gives an error naming what to enable.
+    /// A backend that is not compiled in gives an error naming the cargo feature to enable; an
+    /// unknown scheme gives an error listing the ones there are.
     pub fn open(url: &str) -> Result<Arc<dyn Storage>> {
         let trimmed = url.trim();
-        let fail = |reason: &str| {
-            Err(Error::StorageUrl { url: url.to_owned(), reason: reason.to_owned() })
-        };
+        let fail = |reason: String| Err(Error::StorageUrl { url: url.to_owned(), reason });
         if trimmed.is_empty() {
-            return fail("the URL is empty; use 'memory', 'sqlite://FILE' or 'postgres://…'");
+            return fail(
+                "the URL is empty; use 'memory', 'sqlite://FILE' or 'postgres://…'".into(),
+            );
         }
-        match trimmed.split_once("://").map(|(scheme, _)| scheme) {
+        match trimmed.split_once("://") {
             None if trimmed == "memory" => Ok(Arc::new(InMemoryStorage::new())),
-            Some("memory") => Ok(Arc::new(InMemoryStorage::new())),
-            Some("sqlite") | None => fail(
-                "the SQLite backend (crate tunewise-sqlite, cargo feature `sqlite`) is not part of this \
-                 build yet; use 'memory' for now",
-            ),
-            Some("postgres" | "postgresql") => fail(
-                "the PostgreSQL backend (crate tunewise-postgres, cargo feature `postgres`) is not part \
-                 of this build yet; use 'memory' for now",
-            ),
-            Some(other) => fail(&format!(
-                "unknown scheme '{other}'; use 'memory', 'sqlite://FILE' or 'postgres://…'"
+            Some(("memory", "")) => Ok(Arc::new(InMemoryStorage::new())),
+            Some(("memory", _)) => fail("an in-memory storage takes no path; use 'memory'".into()),
+            Some(("sqlite", path)) => open_sqlite(url, path),
+            None => open_sqlite(url, trimmed),
+            Some(("postgres" | "postgresql", _)) => open_postgres(url, trimmed),
+            Some((other, _)) => fail(format!(
+                "unknown scheme '{other}'; use 'memory', 'sqlite://FILE' (or a plain path) or \
+                 'postgres://user@host/db'"
             )),
         }
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn open_sqlite(url: &str, path: &str) -> Result<Arc<dyn Storage>> {
+        if path.is_empty() {
+            return Err(Error::StorageUrl {
+                url: url.to_owned(),
+                reason: "no file given; use 'sqlite://study.db' or 'sqlite:///absolute/path.db'"
+                    .into(),
+            });
+        }
+        Ok(Arc::new(tunewise_sqlite::SqliteStorage::open(path)?))
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    fn open_sqlite(url: &str, _path: &str) -> Result<Arc<dyn Storage>> {
+        Err(Error::StorageUrl {
+            url: url.to_owned(),
+            reason: "this build has no SQLite backend; enable the cargo feature `sqlite` of \
+                     tunewise (on by default)"
+                .into(),
+        })
+    }
+
+    #[cfg(feature = "postgres")]
+    fn open_postgres(_url: &str, trimmed: &str) -> Result<Arc<dyn Storage>> {
+        Ok(Arc::new(tunewise_postgres::PostgresStorage::connect(trimmed)?))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn open_postgres(url: &str, _trimmed: &str) -> Result<Arc<dyn Storage>> {
+        Err(Error::StorageUrl {
+            url: url.to_owned(),
+            reason: "this build has no PostgreSQL backend; enable the cargo feature `postgres` of \
+                     tunewise (for example `tunewise = { version = \"0.1\", features = [\"postgres\"] }`)"
+                .into(),
+        })
     }
 
     #[cfg(test)]
@@ -85,17 +122,56 @@ pub mod storage {
                 let s = open(url).unwrap();
                 assert!(s.list_studies().unwrap().is_empty());
             }
+            assert!(open("memory://x").unwrap_err().to_string().contains("no path"));
         }
 
         #[test]
-        fn unknown_and_missing_backends_say_what_to_do() {
+        fn unknown_schemes_and_empty_urls_say_what_to_do() {
             let err = open("redis://localhost").unwrap_err().to_string();
-            assert!(err.contains("unknown scheme 'redis'"), "{err}");
-            let err = open("postgres://u@h/db").unwrap_err().to_string();
-            assert!(err.contains("feature `postgres`"), "{err}");
-            let err = open("sqlite://study.db").unwrap_err().to_string();
-            assert!(err.contains("feature `sqlite`"), "{err}");
+            assert!(err.contains("unknown scheme 'redis'") && err.contains("sqlite://"), "{err}");
             assert!(open("").unwrap_err().to_string().contains("empty"));
+        }
+
+        #[cfg(feature = "sqlite")]
+        #[test]
+        fn an_sqlite_url_needs_a_file() {
+            assert!(open("sqlite://").unwrap_err().to_string().contains("no file"));
+        }
+
+        #[cfg(not(feature = "sqlite"))]
+        #[test]
+        fn sqlite_without_its_feature_names_it() {
+            let err = open("study.db").unwrap_err().to_string();
+            assert!(err.contains("feature `sqlite`"), "{err}");
+        }
+
+        #[cfg(not(feature = "postgres"))]
+        #[test]
+        fn a_backend_not_compiled_in_names_its_feature() {
+            let err = open("postgres://u@127.0.0.1/db").unwrap_err().to_string();
+            assert!(err.contains("feature `postgres`"), "{err}");
+        }
+
+        #[cfg(feature = "postgres")]
+        #[test]
+        fn an_unreachable_postgres_server_is_a_clear_error() {
+            // Port 1 on loopback: nothing listens there.
+            let err = open("postgres://postgres@127.0.0.1:1/test?connect_timeout=2")
+                .unwrap_err()
+                .to_string();
+            assert!(!err.is_empty(), "{err}");
+        }
+
+        #[cfg(feature = "sqlite")]
+        #[test]
+        fn sqlite_urls_and_plain_paths_open_the_same_file() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.db");
+            let by_url = open(&format!("sqlite://{}", path.display())).unwrap();
+            by_url.create_study("s", &[crate::Direction::Minimize]).unwrap();
+            drop(by_url);
+            let by_path = open(path.to_str().unwrap()).unwrap();
+            assert_eq!(by_path.list_studies().unwrap()[0].name, "s");
         }
     }
 }
