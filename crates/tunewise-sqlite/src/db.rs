@@ -46,6 +46,11 @@ impl Db {
         begin: &str,
         f: &mut impl FnMut(&mut Db) -> Result<T, Fail>,
     ) -> Result<T, Fail> {
+        if !self.conn.is_autocommit() {
+            // A transaction left open by a panic on another thread: it never committed.
+            self.conn.execute_batch("ROLLBACK")?;
+            self.cache.rolled_back();
+        }
         let result = self
             .conn
             .execute_batch(begin)
@@ -215,8 +220,8 @@ impl Db {
 
 impl SqliteStorage {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Db> {
-        // A panic inside a transaction rolls it back as the stack unwinds (or SQLite does when
-        // the next BEGIN fails and is retried), so the connection stays usable.
+        // A panic inside a transaction leaves it open; the next transaction rolls it back
+        // first (`Db::attempt`), so the connection stays usable.
         self.db.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -284,5 +289,31 @@ pub(crate) fn retry<T>(
             }
             r => return r,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tunewise_core::{Direction, Storage};
+
+    #[test]
+    fn a_panic_inside_a_transaction_rolls_it_back_and_leaves_the_handle_usable() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path().join("t.db")).unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = storage.write("panicking", |db| -> Result<(), Fail> {
+                db.conn.execute(
+                    "INSERT INTO studies (name, directions, created) VALUES ('half', '[]', 0)",
+                    [],
+                )?;
+                panic!("boom")
+            });
+        }));
+        assert!(panicked.is_err());
+        storage.create_study("after", &[Direction::Minimize]).unwrap();
+        let names: Vec<String> =
+            storage.list_studies().unwrap().into_iter().map(|r| r.name).collect();
+        assert_eq!(names, ["after"], "the panicking transaction's insert was rolled back");
     }
 }
