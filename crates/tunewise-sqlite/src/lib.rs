@@ -107,4 +107,4 @@ mod schema;
 mod storage;
 
 pub use schema::SCHEMA_VERSION;
-pub use storage::{SqliteStorage, DEFAULT_LOCK_TIMEOUT};
+pub use storage::{SqliteStorage, DEFAULT_LOCK_TIMEOUT, MAX_LOCK_TIMEOUT};

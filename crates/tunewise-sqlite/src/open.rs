@@ -13,7 +13,7 @@ use crate::cache::Cache;
 use crate::db::{retry, Db};
 use crate::error::{sql_error, sql_message};
 use crate::schema::{self, Found, Header, MIGRATIONS, SCHEMA_VERSION};
-use crate::storage::{SqliteStorage, DEFAULT_LOCK_TIMEOUT};
+use crate::storage::{SqliteStorage, DEFAULT_LOCK_TIMEOUT, MAX_LOCK_TIMEOUT};
 
 impl SqliteStorage {
     /// Opens (or creates) the tunewise database in the file at `path`, waiting up to
@@ -27,8 +27,9 @@ impl SqliteStorage {
     }
 
     /// Like [`open`](Self::open), waiting up to `lock_timeout` for another process's lock
-    /// before an operation fails.
+    /// before an operation fails (at most [`MAX_LOCK_TIMEOUT`], about 24 days).
     pub fn open_with(path: impl AsRef<Path>, lock_timeout: Duration) -> Result<SqliteStorage> {
+        let lock_timeout = lock_timeout.min(MAX_LOCK_TIMEOUT);
         let path = path.as_ref().to_path_buf();
         check_path(&path)?;
         let fail = |what: &str, e: rusqlite::Error| sql_error(&path, what, &e);

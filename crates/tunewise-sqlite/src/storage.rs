@@ -19,6 +19,9 @@ use crate::schema;
 /// How long an operation waits for another process's lock before it fails.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest lock timeout SQLite takes (`i32::MAX` milliseconds); longer ones are cut to it.
+pub const MAX_LOCK_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
 /// The database clock, in milliseconds since the Unix epoch.
 const DB_NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 

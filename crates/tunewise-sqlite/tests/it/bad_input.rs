@@ -263,3 +263,12 @@ fn creating_a_taken_name_is_study_exists_and_changes_nothing() {
     let study = Study::builder().name("taken").storage(reopened).load().unwrap();
     assert_eq!(study.trials().unwrap(), trials);
 }
+
+#[test]
+fn an_endless_lock_timeout_is_cut_to_what_sqlite_takes() {
+    let dir = temp_dir();
+    let storage = SqliteStorage::open_with(db_path(&dir), std::time::Duration::MAX).unwrap();
+    let study = Study::builder().name("s").storage(std::sync::Arc::new(storage)).create().unwrap();
+    study.optimize(one_float, Budget::trials(2)).unwrap();
+    assert_eq!(study.trials().unwrap().len(), 2);
+}
