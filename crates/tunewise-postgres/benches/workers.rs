@@ -97,6 +97,9 @@ fn main() -> anyhow::Result<()> {
         let seconds: u64 = arg("--seconds").map_or(Ok(10), |v| v.parse())?;
         workers(n, seconds)?;
     }
+    if only.as_deref().map_or(true, |o| o == "ops") {
+        ops(2000)?;
+    }
     if only.as_deref().map_or(true, |o| o == "load") {
         let trials: u64 = arg("--trials").map_or(Ok(100_000), |v| v.parse())?;
         load(trials)?;
@@ -243,6 +246,57 @@ fn workers(n: usize, seconds: u64) -> anyhow::Result<()> {
     );
     println!("workers: guarantees hold: numbers dense, all complete, {} acks match", acked.len());
     storage.delete_study(study.record().id)?;
+    Ok(())
+}
+
+/// Mean time of each storage call of a trial's life, one thread, no contention.
+fn ops(n: u32) -> anyhow::Result<()> {
+    use tunewise_core::storage::{Lease, TrialFinish};
+    use tunewise_core::{Distribution, Param};
+
+    let url = url();
+    let storage = PostgresStorage::connect(&url)?;
+    let name = format!("bench-ops-{:016x}", Rng::os_seed());
+    let st = storage.create_study(&name, &[tunewise_core::Direction::Minimize])?;
+    let params: Vec<Param> = (0..10)
+        .map(|i| Param {
+            name: Arc::from(format!("p{i}")),
+            distribution: Arc::new(Distribution::float(0.0, 1.0)),
+            internal: 0.5,
+        })
+        .collect();
+    let (mut since, mut start, mut finish) = (0.0, 0.0, 0.0);
+    let mut cursor = 0;
+    for i in 0..n {
+        let t = Instant::now();
+        cursor = storage.trials_since(st.id, cursor)?.cursor;
+        let t1 = Instant::now();
+        let trial = storage.start_trial(st.id, "w", Some(Duration::from_secs(60)))?;
+        let t2 = Instant::now();
+        let end = TrialFinish {
+            state: TrialState::Complete,
+            values: Some(vec![f64::from(i)]),
+            constraints: Vec::new(),
+            fail_reason: None,
+            params: params.clone(),
+        };
+        storage.finish_trial(&Lease::of(st.id, &trial), &end)?;
+        let t3 = Instant::now();
+        if i >= 100 {
+            since += (t1 - t).as_secs_f64();
+            start += (t2 - t1).as_secs_f64();
+            finish += (t3 - t2).as_secs_f64();
+        }
+    }
+    let per = |x: f64| x / f64::from(n - 100) * 1e6;
+    println!(
+        "ops: one thread, mean per call: trials_since {:.0} us, start_trial {:.0} us, \
+         finish_trial (10 params) {:.0} us",
+        per(since),
+        per(start),
+        per(finish)
+    );
+    storage.delete_study(st.id)?;
     Ok(())
 }
 

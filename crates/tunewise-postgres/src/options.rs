@@ -214,7 +214,14 @@ fn target(config: &tokio_postgres::Config) -> String {
 
 /// The URL with its password replaced by `***`, for messages.
 pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        // Key-value form: `host=… password=…`.
+        return url
+            .split(' ')
+            .map(|kv| if kv.starts_with("password=") { "password=***" } else { kv })
+            .collect::<Vec<_>>()
+            .join(" ");
+    };
     let (authority, tail) = match rest.find(['/', '?']) {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
@@ -309,6 +316,7 @@ mod tests {
         assert_eq!(redact("postgres://u:secret@h:5/db?x=1"), "postgres://u:***@h:5/db?x=1");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("host=h user=u"), "host=h user=u");
+        assert_eq!(redact("host=h password=pw user=u"), "host=h password=*** user=u");
     }
 
     #[test]
