@@ -38,13 +38,22 @@ fn worker() {
     });
 }
 
-fn config(db: &Path, dir: &Path, i: usize, id: &str, mode: Mode, lease: Duration) -> WorkerConfig {
+/// A worker's settings; `work` is the time its objective spends per trial.
+fn config(
+    db: &Path,
+    dir: &Path,
+    i: usize,
+    id: &str,
+    mode: Mode,
+    lease: Duration,
+    work: Duration,
+) -> WorkerConfig {
     WorkerConfig {
         url: db.display().to_string(),
         study: "guarantees".into(),
         worker_id: id.into(),
         lease,
-        work: Duration::ZERO,
+        work,
         ack_path: ack_path(dir, i),
         mode,
         deadline: Duration::from_secs(40),
@@ -75,9 +84,11 @@ fn eight_worker_processes_share_one_study() {
     enqueue_markers(&study, markers).unwrap();
 
     let lease = Duration::from_secs(10);
+    // 2 ms per trial: long enough that every worker is up before the queue is drained.
+    let work = Duration::from_millis(2);
     let children: Vec<Child> = (0..8)
         .map(|i| {
-            let cfg = config(&db, dir.path(), i, &format!("w{i}"), Mode::Drain, lease);
+            let cfg = config(&db, dir.path(), i, &format!("w{i}"), Mode::Drain, lease, work);
             spawn_worker(WORKER_TEST, &cfg).unwrap()
         })
         .collect();
@@ -85,7 +96,7 @@ fn eight_worker_processes_share_one_study() {
         wait(c, &format!("worker {i}"));
     }
     // Nothing should be left; a recovery pass proves it rather than assuming it.
-    let cfg = config(&db, dir.path(), 8, "recovery", Mode::Recover, lease);
+    let cfg = config(&db, dir.path(), 8, "recovery", Mode::Recover, lease, work);
     run_worker(storage.clone(), &cfg).unwrap();
 
     let acks = read_acks(&logs(dir.path(), 9));
@@ -105,22 +116,27 @@ fn killed_writers_lose_no_acknowledged_result() {
     let db = db_path(&dir);
     let storage = open(&db);
     let study = Study::builder().name("guarantees").storage(storage.clone()).create().unwrap();
-    let markers = 2000;
+    let markers = 1200;
     enqueue_markers(&study, markers).unwrap();
     let lease = Duration::from_millis(400);
     // A worker that died before any round, holding the first trial: recovered by lease expiry
     // whatever the kills below happen to hit.
     let dead = storage.start_trial(study.record().id, "dead", Some(lease)).unwrap();
     let mut rng = Rng::new(Rng::os_seed());
-    let (rounds, per_round) = (4, 4);
-    let mut killed_holding = 0;
-    for round in 0..rounds {
+    let (max_rounds, per_round) = (4, 4);
+    let (mut rounds, mut killed_holding) = (0, 0);
+    // Rounds go on while there is work left to be killed in the middle of.
+    let waiting = |study: &Study| {
+        study.trials().unwrap().iter().filter(|t| t.state == TrialState::Waiting).count()
+    };
+    while rounds < max_rounds && waiting(&study) > 100 {
         // Ids repeat across rounds: a restarted worker releases what it left at once; the last
         // round's trials wait for their leases to expire.
         let children: Vec<Child> = (0..per_round)
             .map(|k| {
-                let i = round * per_round + k;
-                let cfg = config(&db, dir.path(), i, &format!("k{k}"), Mode::Drain, lease);
+                let i = rounds * per_round + k;
+                let id = format!("k{k}");
+                let cfg = config(&db, dir.path(), i, &id, Mode::Drain, lease, Duration::ZERO);
                 spawn_worker(WORKER_TEST, &cfg).unwrap()
             })
             .collect();
@@ -128,26 +144,28 @@ fn killed_writers_lose_no_acknowledged_result() {
         for mut child in children {
             // Most of a worker's time is spent writing (zero work per trial), so a random
             // moment is most likely mid-transaction. `Child::kill` sends SIGKILL.
-            let at = Duration::from_millis(60 + rng.below(240));
+            let at = Duration::from_millis(40 + rng.below(160));
             if let Some(left) = at.checked_sub(start.elapsed()) {
                 std::thread::sleep(left);
             }
             let _ = child.kill();
             let _ = child.wait();
         }
-        assert_eq!(integrity(&db), "ok", "after round {round}");
+        assert_eq!(integrity(&db), "ok", "after round {rounds}");
         let trials = study.trials().unwrap();
         killed_holding += trials.iter().filter(|t| t.state == TrialState::Running).count();
+        rounds += 1;
     }
     let done_before = study.trials().unwrap().iter().filter(|t| t.state.is_finished()).count();
     eprintln!(
         "{done_before} trials finished in {rounds} rounds of kills; {killed_holding} trials were \
          held by killed workers"
     );
-    assert!(done_before < markers as usize, "the workers finished before the last kill");
+    assert!(rounds >= 2, "the workers finished the queue before a second round of kills");
 
     let n = rounds * per_round;
-    let cfg = config(&db, dir.path(), n, "recovery", Mode::Recover, Duration::from_millis(300));
+    let short = Duration::from_millis(300);
+    let cfg = config(&db, dir.path(), n, "recovery", Mode::Recover, short, Duration::ZERO);
     run_worker(storage.clone(), &cfg).unwrap();
 
     let acks = read_acks(&logs(dir.path(), n + 1));
