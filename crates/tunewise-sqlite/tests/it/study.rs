@@ -145,7 +145,7 @@ fn a_worker_restarting_with_its_id_runs_its_abandoned_trial_again_at_once() {
 }
 
 #[test]
-fn a_trial_costs_two_commits_plus_one_per_report() {
+fn a_trial_costs_two_commits_and_each_report_adds_its_own() {
     let dir = temp_dir();
     let storage = open(&db_path(&dir));
     let study = Study::builder().name("commits").storage(storage.clone()).create().unwrap();
