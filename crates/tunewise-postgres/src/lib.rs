@@ -114,6 +114,10 @@
 //!   `delete_study` counts a retry that finds the study gone as success.
 //! - Errors are [`tunewise_core::Error`]; server failures are `Error::Storage` with the
 //!   operation, the server's message and its SQLSTATE.
+//! - Calls block their thread (as the `Storage` trait is synchronous): from async code, call them
+//!   through `spawn_blocking`, not on a runtime's worker thread.
+//! - URL parameters (`connect_timeout`, `keepalives_idle`, `options=-c …`, `application_name`)
+//!   win over the builder's values.
 //!
 //! # TLS
 //!

@@ -58,7 +58,8 @@ impl PostgresBuilder {
         self
     }
 
-    /// Longest wait to open a connection (default 10 s).
+    /// Longest wait to open a connection (default 10 s; `connect_timeout=SECONDS` in the URL
+    /// wins).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -169,12 +170,27 @@ impl PostgresBuilder {
         if config.get_application_name().is_none() {
             config.application_name(&self.application_name);
         }
-        config.connect_timeout(self.connect_timeout);
+        // Timeouts given in the URL win over the builder's.
+        let connect_timeout = match config.get_connect_timeout() {
+            Some(t) => *t,
+            None => {
+                config.connect_timeout(self.connect_timeout);
+                self.connect_timeout
+            }
+        };
         config.keepalives(true);
-        config.keepalives_idle(self.keepalive_idle);
-        config.keepalives_interval(Duration::from_secs(10));
-        config.keepalives_retries(3);
-        config.tcp_user_timeout(self.keepalive_idle + Duration::from_secs(30));
+        if !self.url.contains("keepalives_idle=") {
+            config.keepalives_idle(self.keepalive_idle);
+        }
+        if config.get_keepalives_interval().is_none() {
+            config.keepalives_interval(Duration::from_secs(10));
+        }
+        if config.get_keepalives_retries().is_none() {
+            config.keepalives_retries(3);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(self.keepalive_idle + Duration::from_secs(30));
+        }
 
         let ca_file = self.ca_file.clone().or(url_ca);
         let tls = match config.get_ssl_mode() {
@@ -190,7 +206,7 @@ impl PostgresBuilder {
             request_deadline: self.statement_timeout
                 + self.statement_timeout.min(Duration::from_secs(10)),
             // Connect timeout applies per address; the start-up exchange gets as long again.
-            connect_deadline: self.connect_timeout * 2,
+            connect_deadline: connect_timeout * 2,
             reconnect_budget: self.reconnect_budget,
             max_connections: self.max_connections,
             target,
