@@ -34,3 +34,6 @@ mod tls;
 
 #[path = "it/schema.rs"]
 mod schema;
+
+#[path = "it/incremental.rs"]
+mod incremental;
