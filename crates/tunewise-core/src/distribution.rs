@@ -264,8 +264,11 @@ impl Distribution {
                 }
                 for (i, c) in d.choices.iter().enumerate() {
                     if let ParamValue::Float(v) = c {
-                        if v.is_nan() {
-                            return Err(Error::invalid(name, "NaN is not a valid choice"));
+                        if !v.is_finite() {
+                            return Err(Error::invalid(
+                                name,
+                                format!("{v} is not a valid choice; choices must be finite numbers"),
+                            ));
                         }
                     }
                     if d.choices[..i].iter().any(|p| p.same_choice(c)) {

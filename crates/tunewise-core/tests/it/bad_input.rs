@@ -61,6 +61,8 @@ fn bad_distributions() -> Vec<(Distribution, &'static str)> {
         (Distribution::categorical([true, true]), "more than once"),
         (Distribution::categorical([f64::NAN]), "NaN"),
         (Distribution::categorical([1.0, f64::NAN]), "NaN"),
+        (Distribution::categorical([1.0, f64::INFINITY]), "finite"),
+        (Distribution::categorical([f64::NEG_INFINITY]), "finite"),
     ]
 }
 
