@@ -267,7 +267,9 @@ impl Distribution {
                         if !v.is_finite() {
                             return Err(Error::invalid(
                                 name,
-                                format!("{v} is not a valid choice; choices must be finite numbers"),
+                                format!(
+                                    "{v} is not a valid choice; choices must be finite numbers"
+                                ),
                             ));
                         }
                     }
