@@ -16,8 +16,8 @@
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use tunewise::{Budget, Study};
 use tunewise_bench::workload::{new_study, prefilled_study, ten_params};
+use tunewise_core::{Budget, Study};
 
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 

@@ -1,7 +1,7 @@
 //! Test functions with known optima, written define-by-run.
 //!
 //! Every function implements [`TestFunction`]: it suggests its own parameters on a
-//! [`Trial`] and returns the value, so it runs in a [`Study`](tunewise::Study) like any user
+//! [`Trial`] and returns the value, so it runs in a [`Study`](tunewise_core::Study) like any user
 //! objective, conditional and categorical parameters included. Each one also knows its optimum
 //! value and a point where the optimum is reached, so a benchmark can report the gap to it.
 //!
@@ -26,7 +26,7 @@ use std::f64::consts::{E, PI};
 use std::fmt;
 use std::sync::Arc;
 
-use tunewise::{Direction, ParamValue, Trial, TrialError};
+use tunewise_core::{Direction, ParamValue, Trial, TrialError};
 
 /// A test function: a define-by-run objective with a known optimum.
 pub trait TestFunction: Send + Sync + fmt::Debug {
@@ -405,7 +405,7 @@ pub fn suite() -> Vec<Box<dyn TestFunction>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tunewise::{Budget, RandomSampler, Study, TrialState};
+    use tunewise_core::{Budget, RandomSampler, Study, TrialState};
 
     /// The value at the known optimizer, through the engine: the optimizer is enqueued and one
     /// trial runs the define-by-run objective on it.

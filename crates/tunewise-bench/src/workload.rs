@@ -1,7 +1,7 @@
 //! The engine benchmark's workload: ten parameters of every kind and a trivial objective, so
 //! that what is measured is the engine, not the objective.
 
-use tunewise::{Budget, RandomSampler, Study, Trial, TrialError};
+use tunewise_core::{Budget, FrozenTrial, ParamValue, RandomSampler, Study, Trial, TrialError};
 
 /// Seed of the random sampler in the engine benchmarks.
 pub const SEED: u64 = 42;
@@ -26,13 +26,42 @@ pub fn ten_params(trial: &mut Trial) -> Result<f64, TrialError> {
     Ok(sum)
 }
 
+/// The names [`ten_params`] suggests, in the order it adds them.
+pub const TEN_PARAMS: [&str; 10] = [
+    "x0",
+    "x1",
+    "dropout",
+    "lr",
+    "weight_decay",
+    "epochs",
+    "layers",
+    "units",
+    "activation",
+    "optimizer",
+];
+
+/// [`ten_params`]'s value recomputed from a stored trial's parameters, in the order it adds
+/// them (so the sum is bit-identical): a check that a storage returned the trial it was given.
+pub fn ten_params_value(trial: &FrozenTrial) -> Option<f64> {
+    let mut sum = 0.0;
+    for name in TEN_PARAMS {
+        sum += match trial.param_value(name)? {
+            ParamValue::Float(v) => v,
+            ParamValue::Int(v) => v as f64,
+            ParamValue::Str(s) => s.len() as f64,
+            ParamValue::Bool(_) => return None,
+        };
+    }
+    Some(sum)
+}
+
 /// A new study with the seeded random sampler and in-memory storage.
-pub fn new_study() -> tunewise::Result<Study> {
+pub fn new_study() -> tunewise_core::Result<Study> {
     Study::builder().minimize().sampler(RandomSampler::with_seed(SEED)).create()
 }
 
 /// A study of the workload holding `trials` completed trials.
-pub fn prefilled_study(trials: usize) -> tunewise::Result<Study> {
+pub fn prefilled_study(trials: usize) -> tunewise_core::Result<Study> {
     let study = new_study()?;
     if trials > 0 {
         study.optimize(ten_params, Budget::trials(trials))?;
@@ -43,7 +72,7 @@ pub fn prefilled_study(trials: usize) -> tunewise::Result<Study> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tunewise::TrialState;
+    use tunewise_core::TrialState;
 
     #[test]
     fn ten_params_completes_with_ten_parameters() {

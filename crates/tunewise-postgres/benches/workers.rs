@@ -24,58 +24,12 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tunewise_bench::workload::{ten_params, ten_params_value};
 use tunewise_core::rng::Rng;
-use tunewise_core::{
-    Budget, Flow, FrozenTrial, ParamValue, RandomSampler, Storage, Study, Trial, TrialError,
-    TrialState,
-};
+use tunewise_core::{Budget, Flow, RandomSampler, Storage, Study, TrialState};
 use tunewise_postgres::PostgresStorage;
 
 const WORKER_ENV: &str = "TUNEWISE_PG_BENCH_WORKER";
-
-const ACTIVATIONS: [&str; 3] = ["relu", "tanh", "gelu"];
-const OPTIMIZERS: [&str; 4] = ["adam", "sgd", "rmsprop", "adagrad"];
-
-/// Ten parameters of every kind; returns their sum (a categorical counts its choice's length).
-fn ten_params(trial: &mut Trial) -> Result<f64, TrialError> {
-    let mut sum = trial.suggest_float("x0", -10.0, 10.0)?;
-    sum += trial.suggest_float("x1", 0.0, 1.0)?;
-    sum += trial.suggest_float("dropout", 0.0, 0.5)?;
-    sum += trial.suggest_float_log("lr", 1e-5, 1e-1)?;
-    sum += trial.suggest_float_log("weight_decay", 1e-6, 1e-2)?;
-    sum += trial.suggest_int("epochs", 1, 100)? as f64;
-    sum += trial.suggest_int("layers", 1, 8)? as f64;
-    sum += trial.suggest_int_log("units", 8, 1024)? as f64;
-    sum += trial.suggest_categorical("activation", &ACTIVATIONS)?.len() as f64;
-    sum += trial.suggest_categorical("optimizer", &OPTIMIZERS)?.len() as f64;
-    Ok(sum)
-}
-
-/// The objective's value recomputed from stored parameters, in the order it adds them.
-fn value_of(t: &FrozenTrial) -> Option<f64> {
-    let names = [
-        "x0",
-        "x1",
-        "dropout",
-        "lr",
-        "weight_decay",
-        "epochs",
-        "layers",
-        "units",
-        "activation",
-        "optimizer",
-    ];
-    let mut sum = 0.0;
-    for name in names {
-        sum += match t.param_value(name)? {
-            ParamValue::Float(v) => v,
-            ParamValue::Int(v) => v as f64,
-            ParamValue::Str(s) => s.len() as f64,
-            ParamValue::Bool(_) => return None,
-        };
-    }
-    Some(sum)
-}
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -192,7 +146,7 @@ fn workers(n: usize, seconds: u64) -> anyhow::Result<()> {
         anyhow::ensure!(t.state == TrialState::Complete, "trial {} is {}", t.number, t.state);
         anyhow::ensure!(t.params.len() == 10, "trial {} has {} params", t.number, t.params.len());
         anyhow::ensure!(
-            value_of(t) == t.value(),
+            ten_params_value(t) == t.value(),
             "trial {} value is not its objective's",
             t.number
         );

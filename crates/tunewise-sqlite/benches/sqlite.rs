@@ -22,27 +22,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use tunewise_bench::workload::ten_params;
 use tunewise_core::{Budget, RandomSampler, Study, Trial, TrialError};
 use tunewise_sqlite::SqliteStorage;
 
-const ACTIVATIONS: [&str; 3] = ["relu", "tanh", "gelu"];
-const OPTIMIZERS: [&str; 4] = ["adam", "sgd", "rmsprop", "adagrad"];
 const BIG: usize = 100_000;
-
-/// Ten parameters of every kind; their sum (as `tunewise_bench::workload::ten_params`).
-fn ten_params(trial: &mut Trial) -> Result<f64, TrialError> {
-    let mut sum = trial.suggest_float("x0", -10.0, 10.0)?;
-    sum += trial.suggest_float("x1", 0.0, 1.0)?;
-    sum += trial.suggest_float("dropout", 0.0, 0.5)?;
-    sum += trial.suggest_float_log("lr", 1e-5, 1e-1)?;
-    sum += trial.suggest_float_log("weight_decay", 1e-6, 1e-2)?;
-    sum += trial.suggest_int("epochs", 1, 100)? as f64;
-    sum += trial.suggest_int("layers", 1, 8)? as f64;
-    sum += trial.suggest_int_log("units", 8, 1024)? as f64;
-    sum += trial.suggest_categorical("activation", &ACTIVATIONS)?.len() as f64;
-    sum += trial.suggest_categorical("optimizer", &OPTIMIZERS)?.len() as f64;
-    Ok(sum)
-}
 
 /// The same, with three intermediate reports.
 fn ten_params_reporting(trial: &mut Trial) -> Result<f64, TrialError> {

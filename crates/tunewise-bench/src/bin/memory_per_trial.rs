@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use tunewise::Budget;
 use tunewise_bench::workload::{new_study, ten_params};
+use tunewise_core::Budget;
 
 /// The system allocator, counting live bytes and allocation calls.
 struct Counting;
@@ -106,8 +106,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("allocations per trial:   {:.1}", allocations as f64 / n);
     println!(
         "for scale:               a trial record is {} B, each of its parameters {} B",
-        std::mem::size_of::<tunewise::FrozenTrial>(),
-        std::mem::size_of::<tunewise::Param>()
+        std::mem::size_of::<tunewise_core::FrozenTrial>(),
+        std::mem::size_of::<tunewise_core::Param>()
     );
     println!(
         "time per trial:          {:.2} µs (side note, counting allocator on; see the criterion bench)",
