@@ -64,7 +64,22 @@ pub fn open_worker_storage(url: &str) -> Arc<dyn Storage> {
     }
 }
 
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+/// Where Debian puts the server binaries: the newest `/usr/lib/postgresql/<version>/bin` with an
+/// `initdb` in it.
+fn debian_pg_bin() -> PathBuf {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"), |(_, bin)| bin)
+}
 
 /// A private PostgreSQL server in a temporary directory, on a free port, run as the `postgres`
 /// user when this process is root (`initdb` refuses root). Stopped when dropped.
@@ -109,8 +124,16 @@ impl PrivateServer {
         extra: &dyn Fn(&Path) -> String,
         setup: &dyn Fn(&PrivateServer),
     ) -> Option<PrivateServer> {
-        let bin = std::env::var("TUNEWISE_TEST_PG_BIN").map(PathBuf::from).unwrap_or(PG_BIN.into());
+        let bin = std::env::var("TUNEWISE_TEST_PG_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| debian_pg_bin());
         if !bin.join("initdb").exists() {
+            // CI must run these tests: there a missing server is a failure, not a skip.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: no PostgreSQL server binaries in {} (set TUNEWISE_TEST_PG_BIN)",
+                bin.display()
+            );
             eprintln!("skipped {test}: no PostgreSQL server binaries in {}", bin.display());
             return None;
         }
