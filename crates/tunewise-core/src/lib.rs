@@ -10,7 +10,8 @@
 //!   is stored as a [`FrozenTrial`].
 //! - A [`Distribution`] is a parameter's range: float, int (uniform, log, step) or categorical.
 //!   Samplers work in one internal `f64` per parameter.
-//! - Samplers: [`RandomSampler`], [`GridSampler`], [`CoarseToFineSampler`].
+//! - Samplers: [`RandomSampler`], [`GridSampler`], [`CoarseToFineSampler`], [`TpeSampler`]
+//!   (Bayesian: Tree-structured Parzen Estimator).
 //! - [`Storage`] persists studies for one process ([`InMemoryStorage`]) or many.
 //!
 //! # Quick start
@@ -59,7 +60,10 @@ pub use frozen::{AttrValue, FrozenTrial, Param, TrialState};
 pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
 pub use sampler::{Sampler, StudyView};
-pub use samplers::{CoarseToFineBuilder, CoarseToFineSampler, GridSampler, RandomSampler};
+pub use samplers::{
+    CoarseToFineBuilder, CoarseToFineSampler, GridSampler, RandomSampler, TpeBuilder, TpeSampler,
+    TpeWeights,
+};
 pub use search_space::SearchSpace;
 pub use storage::{InMemoryStorage, Storage};
 pub use study::{
@@ -72,7 +76,7 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 pub mod prelude {
     pub use crate::{
         Budget, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler, KnownTrial,
-        ParamValue, RandomSampler, SearchSpace, StopReason, Study, StudyBuilder, Trial, TrialError,
-        TrialState,
+        ParamValue, RandomSampler, SearchSpace, StopReason, Study, StudyBuilder, TpeSampler, Trial,
+        TrialError, TrialState,
     };
 }

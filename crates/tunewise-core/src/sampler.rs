@@ -102,6 +102,14 @@ pub trait Sampler: Send + Sync + fmt::Debug {
     fn is_exhausted(&self, _study: &StudyView<'_>) -> bool {
         false
     }
+
+    /// Whether the sampler needs the parameters of trials still running (a TPE with constant
+    /// liar counts them as bad observations). When it does, a [`Trial`](crate::Trial) stores each
+    /// parameter as soon as it is suggested, one storage write per parameter, instead of
+    /// buffering them until its next report or its end. Default: no.
+    fn wants_running_params(&self) -> bool {
+        false
+    }
 }
 
 /// A boxed sampler is a sampler, so a factory returning `Box<dyn Sampler>` (as the conformance
@@ -149,5 +157,9 @@ impl<S: Sampler + ?Sized> Sampler for Box<S> {
 
     fn is_exhausted(&self, study: &StudyView<'_>) -> bool {
         (**self).is_exhausted(study)
+    }
+
+    fn wants_running_params(&self) -> bool {
+        (**self).wants_running_params()
     }
 }

@@ -99,7 +99,9 @@ impl ObjectiveValues for (f64, f64, f64) {
 /// A running trial: the objective asks it for parameter values, define-by-run.
 ///
 /// Parameters are buffered and stored with the next report, pruning check, attribute or at the
-/// end of the trial, so a trial costs few transactions. A trial obtained from
+/// end of the trial, so a trial costs few transactions; unless the sampler
+/// [wants the parameters of running trials](crate::Sampler::wants_running_params), in which case
+/// each one is stored as soon as it is suggested. A trial obtained from
 /// [`Study::ask`](crate::Study::ask) and dropped without [`Study::tell`](crate::Study::tell) is
 /// recorded as failed.
 pub struct Trial {
@@ -284,6 +286,10 @@ impl Trial {
             )));
         }
         self.record.params.push(Param { name, distribution, internal: snapped });
+        if self.study.sampler.wants_running_params() {
+            // Other workers' samplers see this trial's parameters while it runs (constant liar).
+            self.flush()?;
+        }
         Ok(snapped)
     }
 

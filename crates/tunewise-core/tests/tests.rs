@@ -9,6 +9,9 @@ mod grid;
 #[path = "it/coarse_to_fine.rs"]
 mod coarse_to_fine;
 
+#[path = "it/tpe.rs"]
+mod tpe;
+
 #[path = "it/bad_input.rs"]
 mod bad_input;
 #[path = "it/conformance.rs"]

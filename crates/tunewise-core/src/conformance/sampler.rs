@@ -464,6 +464,10 @@ impl Sampler for Checked {
     fn is_exhausted(&self, study: &StudyView<'_>) -> bool {
         self.inner.is_exhausted(study)
     }
+
+    fn wants_running_params(&self) -> bool {
+        self.inner.wants_running_params()
+    }
 }
 
 /// Runs up to `n` trials and returns those this call finished. A sampler may stop early by

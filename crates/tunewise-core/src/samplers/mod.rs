@@ -3,10 +3,12 @@
 mod coarse_to_fine;
 mod grid;
 mod random;
+mod tpe;
 
 pub use coarse_to_fine::{CoarseToFineBuilder, CoarseToFineSampler};
 pub use grid::GridSampler;
 pub use random::RandomSampler;
+pub use tpe::{TpeBuilder, TpeSampler, TpeWeights};
 
 use crate::distribution::Distribution;
 use crate::rng::Rng;
