@@ -1,0 +1,8 @@
+//! The integration tests of tunewise-bench, in one binary (one link on small machines).
+
+#[path = "it/harness.rs"]
+mod harness;
+#[path = "it/hypervolume.rs"]
+mod hypervolume;
+#[path = "it/report.rs"]
+mod report;
