@@ -10,8 +10,9 @@
 //!   is stored as a [`FrozenTrial`].
 //! - A [`Distribution`] is a parameter's range: float, int (uniform, log, step) or categorical.
 //!   Samplers work in one internal `f64` per parameter.
-//! - Samplers: [`RandomSampler`], [`GridSampler`], [`CoarseToFineSampler`], [`TpeSampler`]
-//!   (Bayesian: Tree-structured Parzen Estimator).
+//! - Samplers: [`RandomSampler`], [`GridSampler`], [`CoarseToFineSampler`], [`QmcSampler`]
+//!   (scrambled Sobol and Halton sequences), [`TpeSampler`] (Bayesian: Tree-structured Parzen
+//!   Estimator).
 //! - [`Storage`] persists studies for one process ([`InMemoryStorage`]) or many.
 //!
 //! # Quick start
@@ -61,8 +62,8 @@ pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
 pub use sampler::{Sampler, StudyView};
 pub use samplers::{
-    CoarseToFineBuilder, CoarseToFineSampler, GridSampler, RandomSampler, TpeBuilder, TpeSampler,
-    TpeWeights,
+    CoarseToFineBuilder, CoarseToFineSampler, GridSampler, QmcKind, QmcSampler, RandomSampler,
+    TpeBuilder, TpeSampler, TpeWeights,
 };
 pub use search_space::SearchSpace;
 pub use storage::{InMemoryStorage, Storage};
@@ -76,7 +77,7 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 pub mod prelude {
     pub use crate::{
         Budget, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler, KnownTrial,
-        ParamValue, RandomSampler, SearchSpace, StopReason, Study, StudyBuilder, TpeSampler, Trial,
-        TrialError, TrialState,
+        ParamValue, QmcSampler, RandomSampler, SearchSpace, StopReason, Study, StudyBuilder,
+        TpeSampler, Trial, TrialError, TrialState,
     };
 }

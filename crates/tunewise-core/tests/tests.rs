@@ -9,6 +9,9 @@ mod grid;
 #[path = "it/coarse_to_fine.rs"]
 mod coarse_to_fine;
 
+#[path = "it/qmc.rs"]
+mod qmc;
+
 #[path = "it/tpe.rs"]
 mod tpe;
 

@@ -2,11 +2,13 @@
 
 mod coarse_to_fine;
 mod grid;
+mod qmc;
 mod random;
 mod tpe;
 
 pub use coarse_to_fine::{CoarseToFineBuilder, CoarseToFineSampler};
 pub use grid::GridSampler;
+pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;
 pub use tpe::{TpeBuilder, TpeSampler, TpeWeights};
 
