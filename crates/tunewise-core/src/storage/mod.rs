@@ -8,11 +8,11 @@
 //! - a running trial's lease is renewed by [`Storage::renew_lease`];
 //! - every write to a trial names its [`Lease`] (trial and attempt): a worker whose trial was
 //!   reclaimed by another cannot write late results ("fencing"): the write fails with
-//!   [`Error::StaleAttempt`](crate::Error::StaleAttempt); a write to a finished trial fails with
-//!   [`Error::TrialFinished`](crate::Error::TrialFinished) (or `StaleAttempt`) and changes nothing;
+//!   [`Error::StaleAttempt`]; a write to a finished trial fails with
+//!   [`Error::TrialFinished`] (or `StaleAttempt`) and changes nothing;
 //! - a study id that does not exist (any more) is
-//!   [`Error::StudyNotFound`](crate::Error::StudyNotFound), a trial number that does not exist
-//!   [`Error::TrialNotFound`](crate::Error::TrialNotFound);
+//!   [`Error::StudyNotFound`], a trial number that does not exist
+//!   [`Error::TrialNotFound`];
 //! - [`Storage::trials_since`] returns only the trials changed since a cursor, so a worker's
 //!   cache costs work proportional to the changes, not to the size of the study.
 
@@ -101,7 +101,7 @@ pub struct TrialChanges {
 /// Every implementation passes the shared conformance suite
 /// (`tunewise_core::conformance::storage`, feature `conformance`).
 pub trait Storage: Send + Sync + fmt::Debug {
-    /// Creates a study; fails with [`Error::StudyExists`](crate::Error::StudyExists) if the name
+    /// Creates a study; fails with [`Error::StudyExists`] if the name
     /// is taken.
     fn create_study(&self, name: &str, directions: &[Direction]) -> Result<StudyRecord>;
 
@@ -111,7 +111,7 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// Every study, in id order.
     fn list_studies(&self) -> Result<Vec<StudyRecord>>;
 
-    /// Deletes a study and all its trials; [`Error::StudyNotFound`](crate::Error::StudyNotFound)
+    /// Deletes a study and all its trials; [`Error::StudyNotFound`]
     /// if there is no such study.
     fn delete_study(&self, study: StudyId) -> Result<()>;
 
