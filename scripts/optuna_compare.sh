@@ -4,6 +4,7 @@
 #   bash scripts/optuna_compare.sh                    # 100 trials x 10 seeds, every function
 #   BUDGET=30 SEEDS=3 bash scripts/optuna_compare.sh  # a quick look
 #   FUNCTIONS=branin,hartmann6 SAMPLERS_OPTUNA=tpe bash scripts/optuna_compare.sh
+#   REUSE_OPTUNA=1 bash scripts/optuna_compare.sh    # rerun tunewise only, keep Optuna's runs
 #
 # 1. Creates a Python virtual environment in target/optuna-venv and installs the pinned Optuna
 #    (once; delete the directory to reinstall).
@@ -45,9 +46,14 @@ echo "== checking that both sides define the same functions" >&2
 "$VENV/bin/python" scripts/optuna_compare.py --dump-points --out "$OUT/points.jsonl"
 "$BENCH" check "$OUT/points.jsonl"
 
-echo "== optuna: $BUDGET trials x $SEEDS seeds" >&2
-nice "$VENV/bin/python" scripts/optuna_compare.py --budget "$BUDGET" --seeds "$SEEDS" \
-    --jobs "$JOBS" --functions "$FUNCTIONS" --samplers "$SAMPLERS_OPTUNA" --out "$OUT/optuna-raw.jsonl"
+if [ "${REUSE_OPTUNA:-0}" = 1 ] && [ -s "$OUT/optuna-raw.jsonl" ]; then
+    echo "== optuna: reusing $OUT/optuna-raw.jsonl (REUSE_OPTUNA=1)" >&2
+else
+    echo "== optuna: $BUDGET trials x $SEEDS seeds" >&2
+    nice "$VENV/bin/python" scripts/optuna_compare.py --budget "$BUDGET" --seeds "$SEEDS" \
+        --jobs "$JOBS" --functions "$FUNCTIONS" --samplers "$SAMPLERS_OPTUNA" \
+        --out "$OUT/optuna-raw.jsonl"
+fi
 "$BENCH" score "$OUT/optuna-raw.jsonl" --out "$OUT/optuna.jsonl"
 
 echo "== tunewise: $BUDGET trials x $SEEDS seeds" >&2

@@ -32,8 +32,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tunewise_core::{
-    Budget, CoarseToFineSampler, Direction, Distribution, FrozenTrial, ParamValue, RandomSampler,
-    Sampler, SearchSpace, Study, StudyView, Trial, TrialError, TrialState,
+    Budget, CoarseToFineSampler, Direction, Distribution, FrozenTrial, ParamValue, QmcSampler,
+    RandomSampler, Sampler, SearchSpace, Study, StudyView, TpeSampler, Trial, TrialError,
+    TrialState,
 };
 
 use crate::functions::{self, TestFunction};
@@ -48,7 +49,7 @@ pub struct SamplerEntry {
     /// The name in the records and on the command line (`"tpe"`, `"qmc-sobol"`).
     pub name: &'static str,
     /// Builds the sampler with a seed.
-    pub make: fn(u64) -> Box<dyn Sampler>,
+    pub make: fn(u64) -> tunewise_core::Result<Box<dyn Sampler>>,
 }
 
 impl fmt::Debug for SamplerEntry {
@@ -60,12 +61,25 @@ impl fmt::Debug for SamplerEntry {
 /// Every sampler of the benchmarks, in the order of the report's columns. One line per sampler;
 /// a configuration of a sampler is one more line with its own name.
 pub fn registry() -> Vec<SamplerEntry> {
+    fn entry(
+        name: &'static str,
+        make: fn(u64) -> tunewise_core::Result<Box<dyn Sampler>>,
+    ) -> SamplerEntry {
+        SamplerEntry { name, make }
+    }
     vec![
-        SamplerEntry { name: "random", make: |seed| Box::new(RandomSampler::with_seed(seed)) },
-        SamplerEntry {
-            name: "coarse-to-fine",
-            make: |seed| Box::new(CoarseToFineSampler::with_seed(seed)),
-        },
+        entry("random", |seed| Ok(Box::new(RandomSampler::with_seed(seed)))),
+        entry("coarse-to-fine", |seed| Ok(Box::new(CoarseToFineSampler::with_seed(seed)))),
+        // tunewise's default TPE: univariate, like Optuna before 5.0.
+        entry("tpe", |seed| Ok(Box::new(TpeSampler::with_seed(seed)))),
+        entry("tpe-univariate", |seed| {
+            Ok(Box::new(TpeSampler::builder().multivariate(false).seed(seed).build()?))
+        }),
+        entry("tpe-multivariate", |seed| {
+            Ok(Box::new(TpeSampler::builder().multivariate(true).seed(seed).build()?))
+        }),
+        entry("qmc-sobol", |seed| Ok(Box::new(QmcSampler::sobol().seed(seed)))),
+        entry("qmc-halton", |seed| Ok(Box::new(QmcSampler::halton().seed(seed)))),
     ]
 }
 
@@ -211,8 +225,8 @@ pub enum HarnessError {
     /// A setting out of range.
     #[error("{0}")]
     InvalidConfig(String),
-    /// The engine refused to create a study.
-    #[error("creating the study of {function}: {source}")]
+    /// The engine refused to create a sampler or a study.
+    #[error("running {function}: {source}")]
     Engine {
         /// The function being run.
         function: String,
@@ -339,9 +353,10 @@ pub fn run_one(
     seed: u64,
     budget: usize,
 ) -> Result<RunRecord, HarnessError> {
-    let spent = Arc::new(AtomicU64::new(0));
-    let sampler = TimedSampler::new((entry.make)(sampler_seed(seed)), spent.clone());
     let engine = |source| HarnessError::Engine { function: problem.name(), source };
+    let spent = Arc::new(AtomicU64::new(0));
+    let sampler =
+        TimedSampler::new((entry.make)(sampler_seed(seed)).map_err(engine)?, spent.clone());
     let study = Study::builder()
         .directions(problem.directions())
         .sampler(sampler)
@@ -512,6 +527,10 @@ impl Sampler for TimedSampler {
 
     fn is_exhausted(&self, study: &StudyView<'_>) -> bool {
         self.timed(|| self.inner.is_exhausted(study))
+    }
+
+    fn wants_running_params(&self) -> bool {
+        self.inner.wants_running_params()
     }
 }
 
