@@ -17,7 +17,7 @@ use crate::search_space::SearchSpace;
 
 use super::RandomSampler;
 use history::History;
-use parzen::{Column, DimSpec, FitSettings, Parzen};
+use parzen::{Column, DimSpec, FitSettings, Parzen, Pool};
 
 /// Key of a trial's generator for its joint (relative) draws.
 const TAG_RELATIVE: u64 = 0x7270_6572;
@@ -161,6 +161,8 @@ pub struct TpeSampler {
     seed: u64,
     random: RandomSampler,
     history: Mutex<History>,
+    /// Buffers of the estimators, reused between trials.
+    pool: Mutex<Pool>,
 }
 
 impl fmt::Debug for TpeSampler {
@@ -281,6 +283,7 @@ impl TpeBuilder {
             seed,
             random: RandomSampler::with_seed(seed),
             history: Mutex::new(History::default()),
+            pool: Mutex::new(Pool::default()),
         })
     }
 }
@@ -304,6 +307,7 @@ impl TpeSampler {
             seed,
             random: RandomSampler::with_seed(seed),
             history: Mutex::new(History::default()),
+            pool: Mutex::new(Pool::default()),
         }
     }
 
@@ -343,8 +347,11 @@ impl TpeSampler {
         rng: &mut Rng,
     ) -> Vec<f64> {
         let settings = self.fit_settings(multivariate);
-        let l = Parzen::fit(specs, good, good_w, &settings);
-        let g = Parzen::fit(specs, bad, bad_w, &settings);
+        // Taken out of the sampler so parallel workers do not wait on one another; a worker that
+        // finds it empty just allocates.
+        let mut pool = std::mem::take(&mut *self.pool.lock().unwrap_or_else(|e| e.into_inner()));
+        let l = Parzen::fit(specs, good, good_w, &settings, &mut pool);
+        let g = Parzen::fit(specs, bad, bad_w, &settings, &mut pool);
         let d = specs.len();
         let m = self.settings.n_ei_candidates;
         let mut xs = vec![0.0; m * d];
@@ -356,6 +363,13 @@ impl TpeSampler {
         let mut scratch = Vec::new();
         l.log_pdf(&xs, &mut ll, &mut scratch);
         g.log_pdf(&xs, &mut lg, &mut scratch);
+        l.recycle(&mut pool);
+        g.recycle(&mut pool);
+        let mut shared = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        if shared.len() < pool.len() {
+            *shared = pool;
+        }
+        drop(shared);
         let mut best = 0;
         let mut best_score = f64::NEG_INFINITY;
         for i in 0..m {

@@ -103,7 +103,6 @@ enum DimModel {
         step: Option<f64>,
         mu: Vec<f64>,
         sigma: Vec<f64>,
-        inv: Vec<f64>,
         /// Continuous, with one bandwidth for every observation's kernel (Scott's rule).
         shared: Option<Shared>,
     },
@@ -127,6 +126,31 @@ struct Shared {
     mu_c: Vec<f64>,
 }
 
+/// Buffers reused from one fit to the next, so that a trial does not grow and shrink the heap
+/// (freeing a few hundred kilobytes per trial made the allocator hand memory back to the system
+/// and fault it in again).
+#[derive(Debug, Default)]
+pub(crate) struct Pool(Vec<Vec<f64>>);
+
+impl Pool {
+    fn take(&mut self) -> Vec<f64> {
+        let mut v = self.0.pop().unwrap_or_default();
+        v.clear();
+        v
+    }
+
+    fn give(&mut self, v: Vec<f64>) {
+        if self.0.len() < 512 {
+            self.0.push(v);
+        }
+    }
+
+    /// Buffers held.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
 /// A fitted mixture over `d` parameters.
 #[derive(Debug)]
 pub(crate) struct Parzen {
@@ -146,39 +170,44 @@ impl Parzen {
         rows: &[f64],
         weights: &[f64],
         settings: &FitSettings,
+        pool: &mut Pool,
     ) -> Parzen {
         let d = specs.len();
         let n = weights.len();
         debug_assert_eq!(rows.len(), n * d);
         let k = n + 1;
-        let mut w: Vec<f64> = Vec::with_capacity(k);
+        let mut w = pool.take();
         w.extend_from_slice(weights);
         w.push(settings.prior_weight);
         let total: f64 = w.iter().sum();
-        let mut cum = Vec::with_capacity(k);
-        let mut base = Vec::with_capacity(k);
+        let mut cum = pool.take();
         let mut acc = 0.0;
         for wi in &w {
-            let p = wi / total;
-            acc += p;
+            acc += wi / total;
             cum.push(acc);
-            base.push(if p > 0.0 { p.ln() } else { f64::NEG_INFINITY });
         }
+        // The log weights join the truncation masses at the end: one logarithm per component.
+        let mut base = pool.take();
+        base.resize(k, 0.0);
         let mut dims = Vec::with_capacity(d);
         // Product over the numeric dimensions of each component's truncation mass Z (each at
         // least about a third: the kernel's centre lies in the range, its width at most the
         // range's), so d ≤ 600 dimensions cannot underflow it.
-        let mut z_prod = vec![1.0; k];
+        let mut z_prod = pool.take();
+        z_prod.resize(k, 1.0);
         for (j, spec) in specs.iter().enumerate() {
             match *spec {
                 DimSpec::Numeric { step, .. } => {
                     let (lo, hi) = spec.support();
                     let width = hi - lo;
-                    let mut mu: Vec<f64> = (0..n).map(|i| rows[i * d + j]).collect();
+                    let mut mu = pool.take();
+                    mu.extend((0..n).map(|i| rows[i * d + j]));
                     mu.push(0.5 * (lo + hi));
                     let mut sigma = if settings.multivariate {
                         let s = 0.2 * (n.max(1) as f64).powf(-1.0 / (d as f64 + 4.0)) * width;
-                        vec![s; k]
+                        let mut v = pool.take();
+                        v.resize(k, s);
+                        v
                     } else {
                         neighbour_bandwidths(&mu, lo, hi, settings.consider_endpoints)
                     };
@@ -190,13 +219,16 @@ impl Parzen {
                     for s in &mut sigma {
                         *s = if width > 0.0 { s.clamp(min_sigma, max_sigma) } else { 1.0 };
                     }
-                    let inv: Vec<f64> = sigma.iter().map(|s| 1.0 / s).collect();
                     // Σ_d log σ: one logarithm per distinct σ (Scott's rule gives one per
                     // dimension); Π_d Z: multiplied up, one logarithm per component at the end.
-                    let mut last = (f64::NAN, 0.0);
+                    let mut last = (f64::NAN, 0.0, 0.0);
                     let tail = TailTable::get();
                     for c in 0..k {
-                        let (m, s, iv) = (mu[c], sigma[c], inv[c]);
+                        let (m, s) = (mu[c], sigma[c]);
+                        if s != last.0 {
+                            last = (s, s.ln(), 1.0 / s);
+                        }
+                        let iv = last.2;
                         if (lo..=hi).contains(&m) {
                             z_prod[c] *=
                                 1.0 - tail.upper((m - lo) * iv) - tail.upper((hi - m) * iv);
@@ -204,9 +236,6 @@ impl Parzen {
                             base[c] -= log_mass((lo - m) * iv, (hi - m) * iv);
                         }
                         if step.is_none() {
-                            if s != last.0 {
-                                last = (s, s.ln());
-                            }
                             base[c] -= last.1 + LN_SQRT_2PI;
                         }
                     }
@@ -214,14 +243,15 @@ impl Parzen {
                         (step.is_none() && n > 0 && sigma[..n].iter().all(|s| *s == sigma[0]))
                             .then(|| {
                                 let center = 0.5 * (lo + hi);
-                                let h = 0.5 * inv[0] * inv[0];
-                                let mu_c: Vec<f64> = mu[..n].iter().map(|m| m - center).collect();
+                                let h = 0.5 / (sigma[0] * sigma[0]);
+                                let mut mu_c = pool.take();
+                                mu_c.extend(mu[..n].iter().map(|m| m - center));
                                 for (b, mc) in base.iter_mut().zip(&mu_c) {
                                     *b -= h * mc * mc;
                                 }
                                 Shared { center, h, mu_c }
                             });
-                    dims.push(DimModel::Numeric { lo, hi, step, mu, sigma, inv, shared });
+                    dims.push(DimModel::Numeric { lo, hi, step, mu, sigma, shared });
                 }
                 DimSpec::Categorical { n: choices } => {
                     let mut p = vec![0.0; k * choices];
@@ -240,10 +270,34 @@ impl Parzen {
                 }
             }
         }
-        for (b, z) in base.iter_mut().zip(&z_prod) {
-            *b -= z.ln();
+        for ((b, z), wi) in base.iter_mut().zip(&z_prod).zip(&w) {
+            let p = wi / total;
+            *b += if p > 0.0 { (p / z).ln() } else { f64::NEG_INFINITY };
         }
+        pool.give(w);
+        pool.give(z_prod);
         Parzen { cum, base, dims }
+    }
+
+    /// Hands the estimator's buffers back to `pool`.
+    pub(crate) fn recycle(self, pool: &mut Pool) {
+        pool.give(self.cum);
+        pool.give(self.base);
+        for dim in self.dims {
+            match dim {
+                DimModel::Numeric { mu, sigma, shared, .. } => {
+                    pool.give(mu);
+                    pool.give(sigma);
+                    if let Some(sh) = shared {
+                        pool.give(sh.mu_c);
+                    }
+                }
+                DimModel::Categorical { p, log_p, .. } => {
+                    pool.give(p);
+                    pool.give(log_p);
+                }
+            }
+        }
     }
 
     /// Draws one point (model space) into `out`.
@@ -289,7 +343,7 @@ impl Parzen {
             let mut outside = 0.0;
             for (dim, &xj) in self.dims.iter().zip(x) {
                 match dim {
-                    DimModel::Numeric { shared: Some(sh), mu, inv, .. } => {
+                    DimModel::Numeric { shared: Some(sh), mu, sigma, .. } => {
                         let k = mu.len() - 1;
                         let xc = xj - sh.center;
                         let hx2 = sh.h * xc * xc;
@@ -298,19 +352,19 @@ impl Parzen {
                         for (a, mc) in scratch[..k].iter_mut().zip(&sh.mu_c) {
                             *a += coef * mc;
                         }
-                        let z = (xj - mu[k]) * inv[k];
+                        let z = (xj - mu[k]) / sigma[k];
                         scratch[k] += hx2 - 0.5 * z * z;
                     }
-                    DimModel::Numeric { step: None, mu, inv, .. } => {
-                        for ((a, m), iv) in scratch.iter_mut().zip(mu).zip(inv) {
-                            let z = (xj - m) * iv;
+                    DimModel::Numeric { step: None, mu, sigma, .. } => {
+                        for ((a, m), s) in scratch.iter_mut().zip(mu).zip(sigma) {
+                            let z = (xj - m) / s;
                             *a -= 0.5 * z * z;
                         }
                     }
-                    DimModel::Numeric { step: Some(s), mu, inv, .. } => {
+                    DimModel::Numeric { step: Some(s), mu, sigma, .. } => {
                         let h = 0.5 * s;
-                        for ((a, m), iv) in scratch.iter_mut().zip(mu).zip(inv) {
-                            *a += log_mass((xj - h - m) * iv, (xj + h - m) * iv);
+                        for ((a, m), sg) in scratch.iter_mut().zip(mu).zip(sigma) {
+                            *a += log_mass((xj - h - m) / sg, (xj + h - m) / sg);
                         }
                     }
                     DimModel::Categorical { n, log_p, .. } => {
@@ -540,7 +594,7 @@ mod tests {
         let specs = [DimSpec::Numeric { low: 0.0, high: 4.0, step: Some(1.0) }];
         let settings =
             FitSettings { multivariate: false, prior_weight: 1.0, consider_endpoints: false };
-        let p = Parzen::fit(&specs, &[1.0, 3.0], &[1.0, 1.0], &settings);
+        let p = Parzen::fit(&specs, &[1.0, 3.0], &[1.0, 1.0], &settings, &mut Pool::default());
         let xs = [0.0, 1.0, 2.0, 3.0, 4.0];
         let mut out = [0.0; 5];
         p.log_pdf(&xs, &mut out, &mut Vec::new());
@@ -554,7 +608,13 @@ mod tests {
         for multivariate in [false, true] {
             let settings =
                 FitSettings { multivariate, prior_weight: 1.0, consider_endpoints: false };
-            let p = Parzen::fit(&specs, &[-0.9, 0.3, 1.9], &[0.5, 1.0, 1.0], &settings);
+            let p = Parzen::fit(
+                &specs,
+                &[-0.9, 0.3, 1.9],
+                &[0.5, 1.0, 1.0],
+                &settings,
+                &mut Pool::default(),
+            );
             let n = 30_000;
             let h = 3.0 / n as f64;
             let xs: Vec<f64> = (0..n).map(|i| -1.0 + (i as f64 + 0.5) * h).collect();

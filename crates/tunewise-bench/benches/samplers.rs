@@ -1,0 +1,110 @@
+//! Model-based samplers' cost per trial as the history grows.
+//!
+//! - `samplers/tpe_multivariate/N` (N = 1,000, 2,000): one trial of a multivariate
+//!   [`TpeSampler`] on a 10-dimensional continuous problem (a shifted sphere on \[-5, 5\]^10)
+//!   whose study already holds N finished trials: `ask`, ten `suggest_float`, `tell`. The study is
+//!   prefilled (not timed) with N random points through `add_trial`, and grows by at most 100
+//!   trials before it is built again (not timed), so every timed trial sees N to N + 100 finished
+//!   trials. Criterion's "time" is per trial; the engine's own share (about 3 µs, see the
+//!   `engine` bench) is included.
+//! - `samplers/tpe_univariate/N`: the same with the default (univariate) TPE.
+//!
+//! Run with `cargo bench -p tunewise-bench --bench samplers`.
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tunewise_core::rng::Rng;
+use tunewise_core::{Distribution, KnownTrial, Study, TpeSampler, TrialError};
+
+const SIZES: [usize; 2] = [1_000, 2_000];
+const DIM: usize = 10;
+/// Trials a prefilled study may grow by before it is built again.
+const WINDOW: usize = 100;
+
+fn names() -> Vec<String> {
+    (0..DIM).map(|i| format!("x{i}")).collect()
+}
+
+fn sphere(x: &[f64]) -> f64 {
+    x.iter().enumerate().map(|(i, x)| (x - 2.5 * ((i + 1) as f64).sin()).powi(2)).sum()
+}
+
+fn prefilled(size: usize, multivariate: bool) -> Study {
+    let sampler = TpeSampler::builder().multivariate(multivariate).seed(1).build().unwrap();
+    let study = Study::builder().minimize().sampler(sampler).create().unwrap();
+    let mut rng = Rng::new(7);
+    let names = names();
+    for _ in 0..size {
+        let x: Vec<f64> = (0..DIM).map(|_| rng.uniform_range(-5.0, 5.0)).collect();
+        let mut known = KnownTrial::complete(sphere(&x));
+        for (name, v) in names.iter().zip(&x) {
+            known = known.param(name, Distribution::float(-5.0, 5.0), *v);
+        }
+        study.add_trial(known).unwrap();
+    }
+    study
+}
+
+struct Prefilled {
+    size: usize,
+    multivariate: bool,
+    study: Study,
+    len: usize,
+    names: Vec<String>,
+}
+
+impl Prefilled {
+    fn new(size: usize, multivariate: bool) -> Self {
+        let study = prefilled(size, multivariate);
+        Prefilled { size, multivariate, study, len: size, names: names() }
+    }
+
+    fn run(&mut self, trials: u64) -> Duration {
+        let mut elapsed = Duration::ZERO;
+        let mut x = vec![0.0; DIM];
+        for _ in 0..trials {
+            if self.len >= self.size + WINDOW {
+                *self = Prefilled::new(self.size, self.multivariate);
+            }
+            let start = Instant::now();
+            let mut trial = self.study.ask().unwrap();
+            for (name, xi) in self.names.iter().zip(x.iter_mut()) {
+                *xi = trial.suggest_float(name, -5.0, 5.0).unwrap();
+            }
+            self.study.tell(trial, Ok::<f64, TrialError>(sphere(&x))).unwrap();
+            elapsed += start.elapsed();
+            self.len += 1;
+        }
+        elapsed
+    }
+}
+
+fn tpe(c: &mut Criterion, group_name: &str, multivariate: bool) {
+    let mut group = c.benchmark_group(group_name);
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(4))
+        .throughput(Throughput::Elements(1));
+    for size in SIZES {
+        let mut state = Prefilled::new(size, multivariate);
+        group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
+            b.iter_custom(|trials| state.run(trials));
+        });
+    }
+    group.finish();
+}
+
+fn tpe_multivariate(c: &mut Criterion) {
+    tpe(c, "samplers/tpe_multivariate", true);
+}
+
+fn tpe_univariate(c: &mut Criterion) {
+    tpe(c, "samplers/tpe_univariate", false);
+}
+
+criterion_group!(benches, tpe_multivariate, tpe_univariate);
+criterion_main!(benches);
