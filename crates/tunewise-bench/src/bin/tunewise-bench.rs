@@ -126,6 +126,10 @@ fn output(out: &Option<String>) -> Result<Box<dyn Write + Send>> {
 fn run() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let command = args.next().unwrap_or_default();
+    if matches!(command.as_str(), "-h" | "--help" | "help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
     let flags = parse_flags(args)?;
     match command.as_str() {
         "run" => {
