@@ -3,9 +3,9 @@
 //!
 //! - **Samplers** come from [`registry`]: a name and a constructor from a seed. Adding a sampler
 //!   to every benchmark is one line there.
-//! - **Functions** come from [`problems`]: the single-objective suite of
-//!   [`functions`](crate::functions) and the multi-objective one of
-//!   [`multi_objective`](crate::multi_objective).
+//! - **Functions** come from [`problems`]: the single-objective suite of [`functions`] and the
+//!   multi-objective one of [`multi_objective`].
+//! - **Seeds** label the runs; each sampler gets [`sampler_seed`] of its run's seed.
 //! - **Runs** are spread over threads by (function, seed) pair; each pair runs every sampler, one
 //!   study at a time, in memory. The records come back in a fixed order (function, sampler,
 //!   seed) whatever the number of threads, and their regrets do not depend on it.

@@ -3,7 +3,7 @@
 //! - [`functions`]: test functions with known optima ([`TestFunction`]), written define-by-run
 //!   so they run in a [`Study`](tunewise_core::Study) like any objective.
 //! - [`multi_objective`]: ZDT and DTLZ, several objectives with known Pareto fronts
-//!   ([`MultiObjectiveFunction`]), scored by [`hypervolume`].
+//!   ([`MultiObjectiveFunction`]), scored by [`hypervolume()`].
 //! - [`harness`]: samplers × functions × seeds at a budget, one JSON line per run;
 //!   [`report`]: the markdown table of one or more such files. The binary
 //!   `src/bin/tunewise-bench.rs` drives both, and `scripts/optuna_compare.sh` runs Optuna's
