@@ -337,10 +337,12 @@ impl Parzen {
     /// (`m × d`, row-major) into `out`; `scratch` is reused between calls.
     pub(crate) fn log_pdf(&self, xs: &[f64], out: &mut [f64], scratch: &mut Vec<f64>) {
         let d = self.dims.len();
+        let mut terms: Vec<(f64, &[f64])> = Vec::with_capacity(d);
         for (x, o) in xs.chunks_exact(d.max(1)).zip(out.iter_mut()) {
             scratch.clear();
             scratch.extend_from_slice(&self.base);
             let mut outside = 0.0;
+            terms.clear();
             for (dim, &xj) in self.dims.iter().zip(x) {
                 match dim {
                     DimModel::Numeric { shared: Some(sh), mu, sigma, .. } => {
@@ -348,10 +350,7 @@ impl Parzen {
                         let xc = xj - sh.center;
                         let hx2 = sh.h * xc * xc;
                         outside -= hx2;
-                        let coef = 2.0 * sh.h * xc;
-                        for (a, mc) in scratch[..k].iter_mut().zip(&sh.mu_c) {
-                            *a += coef * mc;
-                        }
+                        terms.push((2.0 * sh.h * xc, &sh.mu_c));
                         let z = (xj - mu[k]) / sigma[k];
                         scratch[k] += hx2 - 0.5 * z * z;
                     }
@@ -375,7 +374,38 @@ impl Parzen {
                     }
                 }
             }
+            add_products(scratch, &terms);
             *o = outside + log_sum_exp(scratch);
+        }
+    }
+}
+
+/// `a[k] += Σ_j c_j · m_j[k]`, four dimensions per pass over `a`.
+fn add_products(a: &mut [f64], terms: &[(f64, &[f64])]) {
+    for chunk in terms.chunks(4) {
+        match *chunk {
+            [(c1, m1), (c2, m2), (c3, m3), (c4, m4)] => {
+                let it = a.iter_mut().zip(m1).zip(m2).zip(m3).zip(m4);
+                for ((((a, x1), x2), x3), x4) in it {
+                    *a += (c1 * x1 + c2 * x2) + (c3 * x3 + c4 * x4);
+                }
+            }
+            [(c1, m1), (c2, m2), (c3, m3)] => {
+                for (((a, x1), x2), x3) in a.iter_mut().zip(m1).zip(m2).zip(m3) {
+                    *a += (c1 * x1 + c2 * x2) + c3 * x3;
+                }
+            }
+            [(c1, m1), (c2, m2)] => {
+                for ((a, x1), x2) in a.iter_mut().zip(m1).zip(m2) {
+                    *a += c1 * x1 + c2 * x2;
+                }
+            }
+            [(c1, m1)] => {
+                for (a, x1) in a.iter_mut().zip(m1) {
+                    *a += c1 * x1;
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -449,7 +479,8 @@ fn exp_neg(x: f64) -> f64 {
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     // Adding and subtracting 1.5 · 2^52 rounds to the nearest integer without `round()`.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let kf = (x * LOG2E + SHIFT) - SHIFT;
+    let shifted = x * LOG2E + SHIFT;
+    let kf = shifted - SHIFT;
     let r = (x - kf * LN2_HI) - kf * LN2_LO;
     let p = 1.0 / 5_040.0;
     let p = p * r + 1.0 / 720.0;
@@ -459,8 +490,9 @@ fn exp_neg(x: f64) -> f64 {
     let p = p * r + 0.5;
     let p = p * r + 1.0;
     let p = p * r + 1.0;
-    // 2^k for k in [−58, 0]: built from the exponent bits.
-    let two_k = f64::from_bits(((kf as i64 + 1023) as u64) << 52);
+    // 2^k for k in [−58, 0], from the exponent bits: `shifted`'s low mantissa bits hold k.
+    let k = shifted.to_bits().wrapping_sub(SHIFT.to_bits());
+    let two_k = f64::from_bits(k.wrapping_add(1023) << 52);
     p * two_k
 }
 
