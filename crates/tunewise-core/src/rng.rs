@@ -16,6 +16,20 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A 64-bit key derived from a seed and a list of keys, for seeding generators and scrambles.
+///
+/// The seed and each key enter with different constants and positions, so the result is not
+/// symmetric: seed `a` with key `b` and seed `b` with key `a` give unrelated keys (a symmetric
+/// mix would make consecutive seeds replay each other's trials shifted by one).
+pub fn derive_key(seed: u64, keys: &[u64]) -> u64 {
+    let mut s = mix64(seed ^ 0x243F_6A88_85A3_08D3);
+    for (i, k) in keys.iter().enumerate() {
+        let salted = k.wrapping_add(0x1319_8A2E_0370_7344).wrapping_mul(2 * i as u64 + 1);
+        s = mix64(s.rotate_left(23) ^ mix64(salted));
+    }
+    s
+}
+
 /// FNV-1a hash of a string: a stable key for parameter names (std's hashers are not stable).
 pub fn hash_str(s: &str) -> u64 {
     let mut h: u64 = 0xCBF2_9CE4_8422_2325;
@@ -38,11 +52,7 @@ impl Rng {
 
     /// A generator derived from a seed and any number of keys (trial number, name hash, …).
     pub fn derive(seed: u64, keys: &[u64]) -> Self {
-        let mut s = mix64(seed);
-        for k in keys {
-            s = mix64(s ^ mix64(*k));
-        }
-        Rng::new(s)
+        Rng::new(derive_key(seed, keys))
     }
 
     /// A generator for one trial of a sampler.
@@ -119,5 +129,25 @@ impl Rng {
             let j = self.below(i as u64 + 1) as usize;
             items.swap(i, j);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_keys_are_not_symmetric_in_seed_and_key() {
+        for a in 0..20u64 {
+            for b in 0..20u64 {
+                if a != b {
+                    assert_ne!(derive_key(a, &[b]), derive_key(b, &[a]), "seed {a} key {b}");
+                }
+            }
+        }
+        assert_ne!(derive_key(1, &[2, 3]), derive_key(1, &[3, 2]));
+        let mut x = Rng::for_trial(0, 1);
+        let mut y = Rng::for_trial(1, 0);
+        assert_ne!(x.next_u64(), y.next_u64());
     }
 }

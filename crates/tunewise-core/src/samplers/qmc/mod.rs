@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::distribution::Distribution;
 use crate::error::{Error, Result};
 use crate::frozen::FrozenTrial;
-use crate::rng::{mix64, Rng};
+use crate::rng::{derive_key, Rng};
 use crate::sampler::{Sampler, StudyView};
 use crate::search_space::SearchSpace;
 
@@ -196,7 +196,7 @@ impl QmcSampler {
 
 /// A key derived from a seed and indices (like [`Rng::derive`], without a generator).
 fn key(seed: u64, keys: &[u64]) -> u64 {
-    keys.iter().fold(mix64(seed), |s, k| mix64(s ^ mix64(*k)))
+    derive_key(seed, keys)
 }
 
 /// The internal value of the point `u` in `[0, 1)` of a distribution: linear for floats,
