@@ -89,8 +89,8 @@ impl Column {
 /// Fitting settings shared by the good and bad estimators.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FitSettings {
-    /// Bandwidth by Scott's rule on the joint space (multivariate) instead of the neighbour rule.
-    pub(crate) multivariate: bool,
+    /// Bandwidth by Scott's rule on the joint space instead of the neighbour rule per dimension.
+    pub(crate) scott: bool,
     pub(crate) prior_weight: f64,
     pub(crate) consider_endpoints: bool,
 }
@@ -105,6 +105,8 @@ enum DimModel {
         sigma: Vec<f64>,
         /// Continuous, with one bandwidth for every observation's kernel (Scott's rule).
         shared: Option<Shared>,
+        /// Continuous without a shared bandwidth: `1 / (2 σ²)` per kernel.
+        half_prec: Vec<f64>,
     },
     Categorical {
         n: usize,
@@ -203,7 +205,7 @@ impl Parzen {
                     let mut mu = pool.take();
                     mu.extend((0..n).map(|i| rows[i * d + j]));
                     mu.push(0.5 * (lo + hi));
-                    let mut sigma = if settings.multivariate {
+                    let mut sigma = if settings.scott {
                         let s = 0.2 * (n.max(1) as f64).powf(-1.0 / (d as f64 + 4.0)) * width;
                         let mut v = pool.take();
                         v.resize(k, s);
@@ -219,24 +221,30 @@ impl Parzen {
                     for s in &mut sigma {
                         *s = if width > 0.0 { s.clamp(min_sigma, max_sigma) } else { 1.0 };
                     }
-                    // Σ_d log σ: one logarithm per distinct σ (Scott's rule gives one per
-                    // dimension); Π_d Z: multiplied up, one logarithm per component at the end.
-                    let mut last = (f64::NAN, 0.0, 0.0);
+                    // Π_d σ Z: multiplied up, one logarithm per component at the end (taken early
+                    // should the product leave [1e-150, 1e150]).
                     let tail = TailTable::get();
+                    let continuous = step.is_none();
                     for c in 0..k {
                         let (m, s) = (mu[c], sigma[c]);
-                        if s != last.0 {
-                            last = (s, s.ln(), 1.0 / s);
-                        }
-                        let iv = last.2;
+                        let iv = 1.0 / s;
+                        let mut f = if continuous {
+                            base[c] -= LN_SQRT_2PI;
+                            s
+                        } else {
+                            1.0
+                        };
                         if (lo..=hi).contains(&m) {
-                            z_prod[c] *=
-                                1.0 - tail.upper((m - lo) * iv) - tail.upper((hi - m) * iv);
+                            f *= 1.0 - tail.upper((m - lo) * iv) - tail.upper((hi - m) * iv);
                         } else {
                             base[c] -= log_mass((lo - m) * iv, (hi - m) * iv);
                         }
-                        if step.is_none() {
-                            base[c] -= last.1 + LN_SQRT_2PI;
+                        let z = z_prod[c] * f;
+                        if (1e-150..=1e150).contains(&z) {
+                            z_prod[c] = z;
+                        } else {
+                            base[c] -= z.ln();
+                            z_prod[c] = 1.0;
                         }
                     }
                     let shared =
@@ -251,7 +259,11 @@ impl Parzen {
                                 }
                                 Shared { center, h, mu_c }
                             });
-                    dims.push(DimModel::Numeric { lo, hi, step, mu, sigma, shared });
+                    let mut half_prec = pool.take();
+                    if step.is_none() && shared.is_none() {
+                        half_prec.extend(sigma.iter().map(|s| 0.5 / (s * s)));
+                    }
+                    dims.push(DimModel::Numeric { lo, hi, step, mu, sigma, shared, half_prec });
                 }
                 DimSpec::Categorical { n: choices } => {
                     let mut p = vec![0.0; k * choices];
@@ -285,9 +297,10 @@ impl Parzen {
         pool.give(self.base);
         for dim in self.dims {
             match dim {
-                DimModel::Numeric { mu, sigma, shared, .. } => {
+                DimModel::Numeric { mu, sigma, shared, half_prec, .. } => {
                     pool.give(mu);
                     pool.give(sigma);
+                    pool.give(half_prec);
                     if let Some(sh) = shared {
                         pool.give(sh.mu_c);
                     }
@@ -338,11 +351,13 @@ impl Parzen {
     pub(crate) fn log_pdf(&self, xs: &[f64], out: &mut [f64], scratch: &mut Vec<f64>) {
         let d = self.dims.len();
         let mut terms: Vec<(f64, &[f64])> = Vec::with_capacity(d);
+        let mut quads: Vec<(f64, &[f64], &[f64])> = Vec::with_capacity(d);
         for (x, o) in xs.chunks_exact(d.max(1)).zip(out.iter_mut()) {
             scratch.clear();
             scratch.extend_from_slice(&self.base);
             let mut outside = 0.0;
             terms.clear();
+            quads.clear();
             for (dim, &xj) in self.dims.iter().zip(x) {
                 match dim {
                     DimModel::Numeric { shared: Some(sh), mu, sigma, .. } => {
@@ -354,11 +369,8 @@ impl Parzen {
                         let z = (xj - mu[k]) / sigma[k];
                         scratch[k] += hx2 - 0.5 * z * z;
                     }
-                    DimModel::Numeric { step: None, mu, sigma, .. } => {
-                        for ((a, m), s) in scratch.iter_mut().zip(mu).zip(sigma) {
-                            let z = (xj - m) / s;
-                            *a -= 0.5 * z * z;
-                        }
+                    DimModel::Numeric { step: None, mu, half_prec, .. } => {
+                        quads.push((xj, mu, half_prec));
                     }
                     DimModel::Numeric { step: Some(s), mu, sigma, .. } => {
                         let h = 0.5 * s;
@@ -375,6 +387,7 @@ impl Parzen {
                 }
             }
             add_products(scratch, &terms);
+            sub_squares(scratch, &quads);
             *o = outside + log_sum_exp(scratch);
         }
     }
@@ -410,13 +423,50 @@ fn add_products(a: &mut [f64], terms: &[(f64, &[f64])]) {
     }
 }
 
+/// `a[k] −= Σ_j h_j[k] (x_j − m_j[k])²`, four dimensions per pass over `a`.
+fn sub_squares(a: &mut [f64], terms: &[(f64, &[f64], &[f64])]) {
+    for chunk in terms.chunks(4) {
+        match *chunk {
+            [(x1, m1, h1), (x2, m2, h2), (x3, m3, h3), (x4, m4, h4)] => {
+                for (i, a) in a
+                    .iter_mut()
+                    .enumerate()
+                    .take(m1.len().min(m2.len()).min(m3.len()).min(m4.len()))
+                {
+                    let (d1, d2, d3, d4) = (x1 - m1[i], x2 - m2[i], x3 - m3[i], x4 - m4[i]);
+                    *a -= (h1[i] * d1 * d1 + h2[i] * d2 * d2) + (h3[i] * d3 * d3 + h4[i] * d4 * d4);
+                }
+            }
+            _ => {
+                for &(x, m, h) in chunk {
+                    for ((a, m), h) in a.iter_mut().zip(m).zip(h) {
+                        let d = x - m;
+                        *a -= h * d * d;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Optuna's univariate rule: each kernel is as wide as the larger gap to its neighbours (the
 /// range's ends count as neighbours; without `consider_endpoints` the outermost kernels use
 /// their inner gap only). The prior's entry (last) is overwritten by the caller.
 fn neighbour_bandwidths(mu: &[f64], lo: f64, hi: f64, consider_endpoints: bool) -> Vec<f64> {
     let k = mu.len();
-    let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|a, b| mu[*a].total_cmp(&mu[*b]).then(a.cmp(b)));
+    // Sorted by value (ties by index) through integer keys: the float's bits, flipped so that
+    // their unsigned order is the numeric order, above the index.
+    let mut order: Vec<u128> = mu
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let b = m.to_bits();
+            let key = if b >> 63 == 1 { !b } else { b | (1 << 63) };
+            (u128::from(key) << 64) | i as u128
+        })
+        .collect();
+    order.sort_unstable();
+    let order: Vec<usize> = order.iter().map(|x| *x as u64 as usize).collect();
     let mut sigma = vec![0.0; k];
     for (r, &i) in order.iter().enumerate() {
         let left = if r == 0 { lo } else { mu[order[r - 1]] };
@@ -624,8 +674,7 @@ mod tests {
     #[test]
     fn a_stepped_kernel_puts_all_its_mass_on_the_grid() {
         let specs = [DimSpec::Numeric { low: 0.0, high: 4.0, step: Some(1.0) }];
-        let settings =
-            FitSettings { multivariate: false, prior_weight: 1.0, consider_endpoints: false };
+        let settings = FitSettings { scott: false, prior_weight: 1.0, consider_endpoints: false };
         let p = Parzen::fit(&specs, &[1.0, 3.0], &[1.0, 1.0], &settings, &mut Pool::default());
         let xs = [0.0, 1.0, 2.0, 3.0, 4.0];
         let mut out = [0.0; 5];
@@ -639,7 +688,7 @@ mod tests {
         let specs = [DimSpec::Numeric { low: -1.0, high: 2.0, step: None }];
         for multivariate in [false, true] {
             let settings =
-                FitSettings { multivariate, prior_weight: 1.0, consider_endpoints: false };
+                FitSettings { scott: multivariate, prior_weight: 1.0, consider_endpoints: false };
             let p = Parzen::fit(
                 &specs,
                 &[-0.9, 0.3, 1.9],
