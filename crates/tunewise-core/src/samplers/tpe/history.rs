@@ -36,6 +36,19 @@ pub(super) struct Data {
     pub(super) good_w: Vec<f64>,
     pub(super) bad: Vec<f64>,
     pub(super) bad_w: Vec<f64>,
+    /// Per dimension, the bad rows in the order of their values (ties by row), kept
+    /// incrementally so that the neighbour bandwidths need no sort.
+    pub(super) bad_orders: Option<Vec<Vec<usize>>>,
+}
+
+/// A key whose unsigned order is the numeric order of the (non-NaN) float.
+pub(super) fn order_key(v: f64) -> u64 {
+    let b = v.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
 }
 
 #[derive(Default)]
@@ -53,6 +66,9 @@ pub(super) struct History {
     /// Names seen with two distributions: left to univariate sampling in group mode.
     conflicts: Vec<Arc<str>>,
     row_space: Vec<Column>,
+    /// Per row-space column: `(order_key(value), trial number)` of every observation that has
+    /// it, sorted.
+    sorted: Vec<Vec<(u64, u64)>>,
     split: Option<Split>,
 }
 
@@ -183,6 +199,13 @@ impl History {
         }
         self.update_groups(columns);
         let row = row_of(&t, &self.row_space);
+        for (sorted, v) in self.sorted.iter_mut().zip(&row) {
+            if !v.is_nan() {
+                let e = (order_key(*v), t.number);
+                let at = sorted.partition_point(|x| *x < e);
+                sorted.insert(at, e);
+            }
+        }
         let pos = self.obs.partition_point(|o| o.trial.number < t.number);
         self.obs.insert(pos, Obs { trial: t, row });
         self.split = None;
@@ -243,8 +266,17 @@ impl History {
                 .all(|(a, b)| same_column(a, &b.name, &b.distribution));
         if !same {
             self.row_space = columns.to_vec();
+            self.sorted = vec![Vec::new(); columns.len()];
             for o in &mut self.obs {
                 o.row = row_of(&o.trial, columns);
+                for (sorted, v) in self.sorted.iter_mut().zip(&o.row) {
+                    if !v.is_nan() {
+                        sorted.push((order_key(*v), o.trial.number));
+                    }
+                }
+            }
+            for sorted in &mut self.sorted {
+                sorted.sort_unstable();
             }
         }
     }
@@ -352,6 +384,34 @@ impl History {
         c.iter().map(|x| (x / max).max(1e-12)).collect()
     }
 
+    /// For each column of `g`, the rows of `rows` (`n × g.len()`; the first `kept.len()` are the
+    /// observations `kept`, the rest running trials) in the order of their values, ties by row:
+    /// read off the sorted lists in O(observations) instead of sorting.
+    fn orders(&self, g: &[usize], kept: &[usize], rows: &[f64], n: usize) -> Vec<Vec<usize>> {
+        let d = g.len();
+        let top = self.obs.last().map_or(0, |o| o.trial.number as usize + 1);
+        let mut pos = vec![u32::MAX; top];
+        for (p, &i) in kept.iter().enumerate() {
+            pos[self.obs[i].trial.number as usize] = p as u32;
+        }
+        g.iter()
+            .enumerate()
+            .map(|(jj, &c)| {
+                let mut order: Vec<usize> = Vec::with_capacity(n);
+                order.extend(self.sorted[c].iter().filter_map(|(_, number)| {
+                    let p = *pos.get(*number as usize)?;
+                    (p != u32::MAX).then_some(p as usize)
+                }));
+                for p in kept.len()..n {
+                    let key = (order_key(rows[p * d + jj]), p);
+                    let at = order.partition_point(|&q| (order_key(rows[q * d + jj]), q) < key);
+                    order.insert(at, p);
+                }
+                order
+            })
+            .collect()
+    }
+
     /// One-parameter rows for univariate TPE.
     pub(super) fn univariate(
         &mut self,
@@ -386,7 +446,7 @@ impl History {
             }
         }
         let bad_w = ramp(n_bad, settings.weights);
-        Data { columns: vec![0], good, good_w, bad, bad_w }
+        Data { columns: vec![0], good, good_w, bad, bad_w, bad_orders: None }
     }
 
     /// Rows of every group of `columns` to sample jointly: one group (multivariate) or the
@@ -449,9 +509,10 @@ impl History {
                     n_bad += 1;
                 }
             }
+            let bad_orders = self.orders(&g, &bad_kept, &bad, n_bad);
             let good_w = self.good_weights(&good_kept, directions, mo_good, settings.weights);
             let bad_w = ramp(n_bad, settings.weights);
-            out.push(Data { columns: g, good, good_w, bad, bad_w });
+            out.push(Data { columns: g, good, good_w, bad, bad_w, bad_orders: Some(bad_orders) });
         }
         out
     }

@@ -361,6 +361,7 @@ impl TpeSampler {
         good_w: &[f64],
         bad: &[f64],
         bad_w: &[f64],
+        bad_orders: Option<&[Vec<usize>]>,
         multivariate: bool,
         rng: &mut Rng,
     ) -> Vec<f64> {
@@ -368,8 +369,8 @@ impl TpeSampler {
         // Taken out of the sampler so parallel workers do not wait on one another; a worker that
         // finds it empty just allocates.
         let mut pool = std::mem::take(&mut *self.pool.lock().unwrap_or_else(|e| e.into_inner()));
-        let l = Parzen::fit(specs, good, good_w, &settings, &mut pool);
-        let g = Parzen::fit(specs, bad, bad_w, &settings, &mut pool);
+        let l = Parzen::fit(specs, good, good_w, &settings, &mut pool, None);
+        let g = Parzen::fit(specs, bad, bad_w, &settings, &mut pool, bad_orders);
         let d = specs.len();
         let m = self.settings.n_ei_candidates;
         let mut xs = vec![0.0; m * d];
@@ -424,8 +425,16 @@ impl Sampler for TpeSampler {
         }
         let mut rng = Rng::derive(self.seed, &[trial.number, TAG_INDEPENDENT, hash_str(name)]);
         let specs = [column.spec];
-        let y =
-            self.propose(&specs, &data.good, &data.good_w, &data.bad, &data.bad_w, false, &mut rng);
+        let y = self.propose(
+            &specs,
+            &data.good,
+            &data.good_w,
+            &data.bad,
+            &data.bad_w,
+            None,
+            false,
+            &mut rng,
+        );
         Ok(DimSpec::from_model(distribution, y[0]))
     }
 
@@ -481,6 +490,7 @@ impl Sampler for TpeSampler {
                 &data.good_w,
                 &data.bad,
                 &data.bad_w,
+                data.bad_orders.as_deref(),
                 true,
                 &mut rng,
             );

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use crate::distribution::Distribution;
 use crate::rng::Rng;
 
+use super::history::order_key;
+
 const LN_2: f64 = std::f64::consts::LN_2;
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
@@ -173,6 +175,7 @@ impl Parzen {
         weights: &[f64],
         settings: &FitSettings,
         pool: &mut Pool,
+        orders: Option<&[Vec<usize>]>,
     ) -> Parzen {
         let d = specs.len();
         let n = weights.len();
@@ -211,7 +214,11 @@ impl Parzen {
                         v.resize(k, s);
                         v
                     } else {
-                        neighbour_bandwidths(&mu, lo, hi, settings.consider_endpoints)
+                        let order = orders
+                            .and_then(|o| o.get(j))
+                            .map(Vec::as_slice)
+                            .filter(|o| o.len() == n);
+                        neighbour_bandwidths(&mu, lo, hi, settings.consider_endpoints, order)
                     };
                     sigma[n] = width;
                     // Magic clip (Bergstra et al. 2011): no kernel narrower than the range over
@@ -225,9 +232,14 @@ impl Parzen {
                     // should the product leave [1e-150, 1e150]).
                     let tail = TailTable::get();
                     let continuous = step.is_none();
+                    let mut half_prec = pool.take();
+                    half_prec.resize(if continuous { k } else { 0 }, 0.0);
                     for c in 0..k {
                         let (m, s) = (mu[c], sigma[c]);
                         let iv = 1.0 / s;
+                        if continuous {
+                            half_prec[c] = 0.5 * iv * iv;
+                        }
                         let mut f = if continuous {
                             base[c] -= LN_SQRT_2PI;
                             s
@@ -259,10 +271,6 @@ impl Parzen {
                                 }
                                 Shared { center, h, mu_c }
                             });
-                    let mut half_prec = pool.take();
-                    if step.is_none() && shared.is_none() {
-                        half_prec.extend(sigma.iter().map(|s| 0.5 / (s * s)));
-                    }
                     dims.push(DimModel::Numeric { lo, hi, step, mu, sigma, shared, half_prec });
                 }
                 DimSpec::Categorical { n: choices } => {
@@ -452,36 +460,55 @@ fn sub_squares(a: &mut [f64], terms: &[(f64, &[f64], &[f64])]) {
 /// Optuna's univariate rule: each kernel is as wide as the larger gap to its neighbours (the
 /// range's ends count as neighbours; without `consider_endpoints` the outermost kernels use
 /// their inner gap only). The prior's entry (last) is overwritten by the caller.
-fn neighbour_bandwidths(mu: &[f64], lo: f64, hi: f64, consider_endpoints: bool) -> Vec<f64> {
+fn neighbour_bandwidths(
+    mu: &[f64],
+    lo: f64,
+    hi: f64,
+    consider_endpoints: bool,
+    obs_order: Option<&[usize]>,
+) -> Vec<f64> {
     let k = mu.len();
-    // Sorted by value (ties by index) through integer keys: the float's bits, flipped so that
-    // their unsigned order is the numeric order, above the index.
-    let mut order: Vec<u128> = mu
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let b = m.to_bits();
-            let key = if b >> 63 == 1 { !b } else { b | (1 << 63) };
-            (u128::from(key) << 64) | i as u128
-        })
-        .collect();
-    order.sort_unstable();
-    let order: Vec<usize> = order.iter().map(|x| *x as u64 as usize).collect();
+    let order: Vec<usize> = match obs_order {
+        // The observations come sorted: only the prior (last, so after equal values) is placed.
+        Some(o) => {
+            let prior = order_key(mu[k - 1]);
+            let at = o.partition_point(|&i| order_key(mu[i]) <= prior);
+            let mut order = Vec::with_capacity(k);
+            order.extend_from_slice(&o[..at]);
+            order.push(k - 1);
+            order.extend_from_slice(&o[at..]);
+            order
+        }
+        None => sorted_order(mu),
+    };
+    // The sorted values with the range's ends around them, read once in order.
+    let mut sorted = Vec::with_capacity(k + 2);
+    sorted.push(lo);
+    sorted.extend(order.iter().map(|&i| mu[i]));
+    sorted.push(hi);
     let mut sigma = vec![0.0; k];
     for (r, &i) in order.iter().enumerate() {
-        let left = if r == 0 { lo } else { mu[order[r - 1]] };
-        let right = if r + 1 == k { hi } else { mu[order[r + 1]] };
-        let mut s = (mu[i] - left).max(right - mu[i]);
+        let (left, m, right) = (sorted[r], sorted[r + 1], sorted[r + 2]);
+        let mut s = (m - left).max(right - m);
         if !consider_endpoints && k >= 2 {
             if r == 0 {
-                s = right - mu[i];
+                s = right - m;
             } else if r + 1 == k {
-                s = mu[i] - left;
+                s = m - left;
             }
         }
         sigma[i] = s;
     }
     sigma
+}
+
+/// Indices of `mu` sorted by value, ties by index (integer keys: the float's ordered bits above
+/// the index).
+fn sorted_order(mu: &[f64]) -> Vec<usize> {
+    let mut order: Vec<u128> =
+        mu.iter().enumerate().map(|(i, m)| (u128::from(order_key(*m)) << 64) | i as u128).collect();
+    order.sort_unstable();
+    order.iter().map(|x| *x as u64 as usize).collect()
 }
 
 /// `log Σ exp(a)`, stable. Four independent accumulators let the loops vectorize.
@@ -672,10 +699,22 @@ mod tests {
     }
 
     #[test]
+    fn bandwidths_from_a_given_order_match_a_sort() {
+        let mu = [0.3, -0.7, 0.3, 1.2, 0.0, 0.25];
+        let sorted = sorted_order(&mu[..5]);
+        for endpoints in [false, true] {
+            let a = neighbour_bandwidths(&mu, -1.0, 2.0, endpoints, None);
+            let b = neighbour_bandwidths(&mu, -1.0, 2.0, endpoints, Some(&sorted));
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
     fn a_stepped_kernel_puts_all_its_mass_on_the_grid() {
         let specs = [DimSpec::Numeric { low: 0.0, high: 4.0, step: Some(1.0) }];
         let settings = FitSettings { scott: false, prior_weight: 1.0, consider_endpoints: false };
-        let p = Parzen::fit(&specs, &[1.0, 3.0], &[1.0, 1.0], &settings, &mut Pool::default());
+        let p =
+            Parzen::fit(&specs, &[1.0, 3.0], &[1.0, 1.0], &settings, &mut Pool::default(), None);
         let xs = [0.0, 1.0, 2.0, 3.0, 4.0];
         let mut out = [0.0; 5];
         p.log_pdf(&xs, &mut out, &mut Vec::new());
@@ -695,6 +734,7 @@ mod tests {
                 &[0.5, 1.0, 1.0],
                 &settings,
                 &mut Pool::default(),
+                None,
             );
             let n = 30_000;
             let h = 3.0 / n as f64;
