@@ -447,3 +447,29 @@ fn bad_settings_are_refused_with_the_setting_named() {
     }
     assert!(TpeSampler::builder().gamma(1.0).n_startup_trials(0).build().is_ok());
 }
+
+/// The sampler caches observations, sorted orders and kernel constants between trials: a sampler
+/// that has followed a study trial by trial proposes exactly what a fresh one does on the same
+/// history.
+#[test]
+fn a_warm_sampler_proposes_what_a_fresh_one_does() {
+    for (mv, group) in [(false, false), (true, false), (true, true)] {
+        let make = || tpe(21).multivariate(mv).group(group).build().unwrap();
+        let warm = Study::builder().sampler(make()).create().unwrap();
+        warm.optimize(mixed, Budget::trials(140)).unwrap();
+        let fresh = Study::builder().sampler(make()).create().unwrap();
+        for t in warm.trials().unwrap() {
+            let mut known = KnownTrial::complete(t.value().unwrap());
+            for p in &t.params {
+                known = known.param(&p.name, (*p.distribution).clone(), p.value());
+            }
+            fresh.add_trial(known).unwrap();
+        }
+        let ask = |study: &Study| {
+            let mut trial = study.ask().unwrap();
+            mixed(&mut trial).unwrap();
+            trial.params()
+        };
+        assert_eq!(ask(&warm), ask(&fresh), "multivariate {mv}, group {group}");
+    }
+}

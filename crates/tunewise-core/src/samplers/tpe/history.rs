@@ -39,6 +39,8 @@ pub(super) struct Data {
     /// Per dimension, the bad rows in the order of their values (ties by row), kept
     /// incrementally so that the neighbour bandwidths need no sort.
     pub(super) bad_orders: Option<Vec<Vec<usize>>>,
+    /// The trial number of each bad row (`u64::MAX` for running trials).
+    pub(super) bad_numbers: Vec<u64>,
 }
 
 /// A key whose unsigned order is the numeric order of the (non-NaN) float.
@@ -446,7 +448,15 @@ impl History {
             }
         }
         let bad_w = ramp(n_bad, settings.weights);
-        Data { columns: vec![0], good, good_w, bad, bad_w, bad_orders: None }
+        Data {
+            columns: vec![0],
+            good,
+            good_w,
+            bad,
+            bad_w,
+            bad_orders: None,
+            bad_numbers: Vec::new(),
+        }
     }
 
     /// Rows of every group of `columns` to sample jointly: one group (multivariate) or the
@@ -510,9 +520,20 @@ impl History {
                 }
             }
             let bad_orders = self.orders(&g, &bad_kept, &bad, n_bad);
+            let mut bad_numbers: Vec<u64> =
+                bad_kept.iter().map(|&i| self.obs[i].trial.number).collect();
+            bad_numbers.resize(n_bad, u64::MAX);
             let good_w = self.good_weights(&good_kept, directions, mo_good, settings.weights);
             let bad_w = ramp(n_bad, settings.weights);
-            out.push(Data { columns: g, good, good_w, bad, bad_w, bad_orders: Some(bad_orders) });
+            out.push(Data {
+                columns: g,
+                good,
+                good_w,
+                bad,
+                bad_w,
+                bad_orders: Some(bad_orders),
+                bad_numbers,
+            });
         }
         out
     }

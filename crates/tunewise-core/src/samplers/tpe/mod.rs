@@ -17,7 +17,7 @@ use crate::search_space::SearchSpace;
 
 use super::RandomSampler;
 use history::History;
-use parzen::{Column, DimSpec, FitSettings, Parzen, Pool};
+use parzen::{Column, DimSpec, FitSettings, KernelCache, Parzen, Pool};
 
 /// Key of a trial's generator for its joint (relative) draws.
 const TAG_RELATIVE: u64 = 0x7270_6572;
@@ -172,6 +172,8 @@ pub struct TpeSampler {
     history: Mutex<History>,
     /// Buffers of the estimators, reused between trials.
     pool: Mutex<Pool>,
+    /// The bad kernels' constants of the joint estimator, reused between trials.
+    kernels: Mutex<KernelCache>,
 }
 
 impl fmt::Debug for TpeSampler {
@@ -302,6 +304,7 @@ impl TpeBuilder {
             random: RandomSampler::with_seed(seed),
             history: Mutex::new(History::default()),
             pool: Mutex::new(Pool::default()),
+            kernels: Mutex::new(KernelCache::default()),
         })
     }
 }
@@ -326,6 +329,7 @@ impl TpeSampler {
             random: RandomSampler::with_seed(seed),
             history: Mutex::new(History::default()),
             pool: Mutex::new(Pool::default()),
+            kernels: Mutex::new(KernelCache::default()),
         }
     }
 
@@ -362,6 +366,7 @@ impl TpeSampler {
         bad: &[f64],
         bad_w: &[f64],
         bad_orders: Option<&[Vec<usize>]>,
+        cache: Option<(&mut KernelCache, &[u64])>,
         multivariate: bool,
         rng: &mut Rng,
     ) -> Vec<f64> {
@@ -369,8 +374,8 @@ impl TpeSampler {
         // Taken out of the sampler so parallel workers do not wait on one another; a worker that
         // finds it empty just allocates.
         let mut pool = std::mem::take(&mut *self.pool.lock().unwrap_or_else(|e| e.into_inner()));
-        let l = Parzen::fit(specs, good, good_w, &settings, &mut pool, None);
-        let g = Parzen::fit(specs, bad, bad_w, &settings, &mut pool, bad_orders);
+        let l = Parzen::fit(specs, good, good_w, &settings, &mut pool, None, None);
+        let g = Parzen::fit(specs, bad, bad_w, &settings, &mut pool, bad_orders, cache);
         let d = specs.len();
         let m = self.settings.n_ei_candidates;
         let mut xs = vec![0.0; m * d];
@@ -432,6 +437,7 @@ impl Sampler for TpeSampler {
             &data.bad,
             &data.bad_w,
             None,
+            None,
             false,
             &mut rng,
         );
@@ -478,6 +484,15 @@ impl Sampler for TpeSampler {
         let running = self.running(study, trial);
         let groups = history.joint(study.directions(), &columns, &running, self.settings);
         drop(history);
+        // One joint group (multivariate without groups): reuse its bad kernels' constants.
+        // Taken out of the sampler, like the buffers, so that workers do not wait on each other.
+        let mut kernels = (groups.len() == 1).then(|| {
+            let mut k = std::mem::take(&mut *lock(&self.kernels));
+            let group: Vec<Column> =
+                groups[0].columns.iter().map(|&c| columns[c].clone()).collect();
+            k.for_columns(&group);
+            k
+        });
         for (gi, data) in groups.iter().enumerate() {
             if data.good_w.is_empty() && data.bad_w.is_empty() {
                 continue;
@@ -491,6 +506,7 @@ impl Sampler for TpeSampler {
                 &data.bad,
                 &data.bad_w,
                 data.bad_orders.as_deref(),
+                kernels.as_mut().map(|k| (k, data.bad_numbers.as_slice())),
                 true,
                 &mut rng,
             );
@@ -498,6 +514,9 @@ impl Sampler for TpeSampler {
                 let col = &columns[c];
                 out.insert(col.name.clone(), DimSpec::from_model(&col.distribution, v));
             }
+        }
+        if let Some(k) = kernels {
+            *lock(&self.kernels) = k;
         }
         Ok(out)
     }
@@ -525,6 +544,11 @@ impl TpeSampler {
             .cloned()
             .collect()
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Caches and buffers only: any state they are left in is valid.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

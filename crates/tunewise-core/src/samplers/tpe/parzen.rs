@@ -155,6 +155,32 @@ impl Pool {
     }
 }
 
+/// Per dimension and trial number, a bad kernel's `(σ, σ·Z, 1/(2σ²))` from the last fit: with
+/// the neighbour rule most kernels keep their bandwidth from one trial to the next (only the
+/// neighbours of a new or moved observation change, and the magic clip is constant from 99
+/// kernels on), so their truncation masses are reused instead of recomputed.
+#[derive(Debug, Default)]
+pub(crate) struct KernelCache {
+    /// The parameters the cache is for.
+    pub(crate) columns: Vec<(Arc<str>, Arc<Distribution>)>,
+    dims: Vec<Vec<(f64, f64, f64)>>,
+}
+
+impl KernelCache {
+    /// Makes the cache hold `columns`, emptying it if it held others.
+    pub(crate) fn for_columns(&mut self, columns: &[Column]) {
+        let same = self.columns.len() == columns.len()
+            && self.columns.iter().zip(columns).all(|((n, d), c)| {
+                *n == c.name && (Arc::ptr_eq(d, &c.distribution) || **d == *c.distribution)
+            });
+        if !same {
+            self.columns =
+                columns.iter().map(|c| (c.name.clone(), c.distribution.clone())).collect();
+            self.dims = vec![Vec::new(); columns.len()];
+        }
+    }
+}
+
 /// A fitted mixture over `d` parameters.
 #[derive(Debug)]
 pub(crate) struct Parzen {
@@ -176,6 +202,7 @@ impl Parzen {
         settings: &FitSettings,
         pool: &mut Pool,
         orders: Option<&[Vec<usize>]>,
+        mut cache: Option<(&mut KernelCache, &[u64])>,
     ) -> Parzen {
         let d = specs.len();
         let n = weights.len();
@@ -234,23 +261,53 @@ impl Parzen {
                     let continuous = step.is_none();
                     let mut half_prec = pool.take();
                     half_prec.resize(if continuous { k } else { 0 }, 0.0);
+                    let mut slots = match &mut cache {
+                        Some((kc, numbers)) if kc.dims.len() == d && numbers.len() == n => {
+                            Some((&mut kc.dims[j], *numbers))
+                        }
+                        _ => None,
+                    };
                     for c in 0..k {
                         let (m, s) = (mu[c], sigma[c]);
-                        let iv = 1.0 / s;
                         if continuous {
-                            half_prec[c] = 0.5 * iv * iv;
-                        }
-                        let mut f = if continuous {
                             base[c] -= LN_SQRT_2PI;
-                            s
-                        } else {
-                            1.0
-                        };
-                        if (lo..=hi).contains(&m) {
-                            f *= 1.0 - tail.upper((m - lo) * iv) - tail.upper((hi - m) * iv);
-                        } else {
-                            base[c] -= log_mass((lo - m) * iv, (hi - m) * iv);
                         }
+                        let slot = match &mut slots {
+                            Some((v, numbers)) if c < n && numbers[c] != u64::MAX => {
+                                let i = numbers[c] as usize;
+                                if v.len() <= i {
+                                    v.resize(i + 1, (f64::NAN, 0.0, 0.0));
+                                }
+                                Some(&mut v[i])
+                            }
+                            _ => None,
+                        };
+                        let f = match slot {
+                            Some(e) if e.0 == s => {
+                                if continuous {
+                                    half_prec[c] = e.2;
+                                }
+                                e.1
+                            }
+                            slot => {
+                                let iv = 1.0 / s;
+                                let hp = 0.5 * iv * iv;
+                                if continuous {
+                                    half_prec[c] = hp;
+                                }
+                                let mut f = if continuous { s } else { 1.0 };
+                                if (lo..=hi).contains(&m) {
+                                    f *=
+                                        1.0 - tail.upper((m - lo) * iv) - tail.upper((hi - m) * iv);
+                                    if let Some(e) = slot {
+                                        *e = (s, f, hp);
+                                    }
+                                } else {
+                                    base[c] -= log_mass((lo - m) * iv, (hi - m) * iv);
+                                }
+                                f
+                            }
+                        };
                         let z = z_prod[c] * f;
                         if (1e-150..=1e150).contains(&z) {
                             z_prod[c] = z;
@@ -713,8 +770,15 @@ mod tests {
     fn a_stepped_kernel_puts_all_its_mass_on_the_grid() {
         let specs = [DimSpec::Numeric { low: 0.0, high: 4.0, step: Some(1.0) }];
         let settings = FitSettings { scott: false, prior_weight: 1.0, consider_endpoints: false };
-        let p =
-            Parzen::fit(&specs, &[1.0, 3.0], &[1.0, 1.0], &settings, &mut Pool::default(), None);
+        let p = Parzen::fit(
+            &specs,
+            &[1.0, 3.0],
+            &[1.0, 1.0],
+            &settings,
+            &mut Pool::default(),
+            None,
+            None,
+        );
         let xs = [0.0, 1.0, 2.0, 3.0, 4.0];
         let mut out = [0.0; 5];
         p.log_pdf(&xs, &mut out, &mut Vec::new());
@@ -734,6 +798,7 @@ mod tests {
                 &[0.5, 1.0, 1.0],
                 &settings,
                 &mut Pool::default(),
+                None,
                 None,
             );
             let n = 30_000;
