@@ -8,6 +8,8 @@
 //!   trials. Criterion's "time" is per trial; the engine's own share (about 3 µs, see the
 //!   `engine` bench) is included.
 //! - `samplers/tpe_univariate/N`: the same with the default (univariate) TPE.
+//! - `samplers/tpe_multivariate_scott/N`: multivariate with Scott's-rule bandwidths
+//!   (`scott_bandwidth(true)`).
 //!
 //! Run with `cargo bench -p tunewise-bench --bench samplers`.
 // `criterion_group!` generates an undocumented public function.
@@ -32,8 +34,12 @@ fn sphere(x: &[f64]) -> f64 {
     x.iter().enumerate().map(|(i, x)| (x - 2.5 * ((i + 1) as f64).sin()).powi(2)).sum()
 }
 
-fn prefilled(size: usize, multivariate: bool) -> Study {
-    let sampler = TpeSampler::builder().multivariate(multivariate).seed(1).build().unwrap();
+/// Which TPE: 0 univariate, 1 multivariate, 2 multivariate with Scott's rule.
+type Mode = u8;
+
+fn prefilled(size: usize, mode: Mode) -> Study {
+    let builder = TpeSampler::builder().multivariate(mode >= 1).scott_bandwidth(mode == 2);
+    let sampler = builder.seed(1).build().unwrap();
     let study = Study::builder().minimize().sampler(sampler).create().unwrap();
     let mut rng = Rng::new(7);
     let names = names();
@@ -50,16 +56,16 @@ fn prefilled(size: usize, multivariate: bool) -> Study {
 
 struct Prefilled {
     size: usize,
-    multivariate: bool,
+    mode: Mode,
     study: Study,
     len: usize,
     names: Vec<String>,
 }
 
 impl Prefilled {
-    fn new(size: usize, multivariate: bool) -> Self {
-        let study = prefilled(size, multivariate);
-        Prefilled { size, multivariate, study, len: size, names: names() }
+    fn new(size: usize, mode: Mode) -> Self {
+        let study = prefilled(size, mode);
+        Prefilled { size, mode, study, len: size, names: names() }
     }
 
     fn run(&mut self, trials: u64) -> Duration {
@@ -67,7 +73,7 @@ impl Prefilled {
         let mut x = vec![0.0; DIM];
         for _ in 0..trials {
             if self.len >= self.size + WINDOW {
-                *self = Prefilled::new(self.size, self.multivariate);
+                *self = Prefilled::new(self.size, self.mode);
             }
             let start = Instant::now();
             let mut trial = self.study.ask().unwrap();
@@ -82,7 +88,7 @@ impl Prefilled {
     }
 }
 
-fn tpe(c: &mut Criterion, group_name: &str, multivariate: bool) {
+fn tpe(c: &mut Criterion, group_name: &str, mode: Mode) {
     let mut group = c.benchmark_group(group_name);
     group
         .sample_size(20)
@@ -90,7 +96,7 @@ fn tpe(c: &mut Criterion, group_name: &str, multivariate: bool) {
         .measurement_time(Duration::from_secs(4))
         .throughput(Throughput::Elements(1));
     for size in SIZES {
-        let mut state = Prefilled::new(size, multivariate);
+        let mut state = Prefilled::new(size, mode);
         group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
             b.iter_custom(|trials| state.run(trials));
         });
@@ -99,12 +105,16 @@ fn tpe(c: &mut Criterion, group_name: &str, multivariate: bool) {
 }
 
 fn tpe_multivariate(c: &mut Criterion) {
-    tpe(c, "samplers/tpe_multivariate", true);
+    tpe(c, "samplers/tpe_multivariate", 1);
+}
+
+fn tpe_multivariate_scott(c: &mut Criterion) {
+    tpe(c, "samplers/tpe_multivariate_scott", 2);
 }
 
 fn tpe_univariate(c: &mut Criterion) {
-    tpe(c, "samplers/tpe_univariate", false);
+    tpe(c, "samplers/tpe_univariate", 0);
 }
 
-criterion_group!(benches, tpe_multivariate, tpe_univariate);
+criterion_group!(benches, tpe_multivariate, tpe_multivariate_scott, tpe_univariate);
 criterion_main!(benches);

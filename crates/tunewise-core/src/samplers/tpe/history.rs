@@ -519,21 +519,15 @@ impl History {
                     n_bad += 1;
                 }
             }
-            let bad_orders = self.orders(&g, &bad_kept, &bad, n_bad);
+            // Scott's rule needs no order (one bandwidth per dimension).
+            let bad_orders =
+                (!settings.scott_bandwidth).then(|| self.orders(&g, &bad_kept, &bad, n_bad));
             let mut bad_numbers: Vec<u64> =
                 bad_kept.iter().map(|&i| self.obs[i].trial.number).collect();
             bad_numbers.resize(n_bad, u64::MAX);
             let good_w = self.good_weights(&good_kept, directions, mo_good, settings.weights);
             let bad_w = ramp(n_bad, settings.weights);
-            out.push(Data {
-                columns: g,
-                good,
-                good_w,
-                bad,
-                bad_w,
-                bad_orders: Some(bad_orders),
-                bad_numbers,
-            });
+            out.push(Data { columns: g, good, good_w, bad, bad_w, bad_orders, bad_numbers });
         }
         out
     }

@@ -486,7 +486,8 @@ impl Sampler for TpeSampler {
         drop(history);
         // One joint group (multivariate without groups): reuse its bad kernels' constants.
         // Taken out of the sampler, like the buffers, so that workers do not wait on each other.
-        let mut kernels = (groups.len() == 1).then(|| {
+        // (Scott's bandwidths change every trial: nothing to reuse.)
+        let mut kernels = (groups.len() == 1 && !self.settings.scott_bandwidth).then(|| {
             let mut k = std::mem::take(&mut *lock(&self.kernels));
             let group: Vec<Column> =
                 groups[0].columns.iter().map(|&c| columns[c].clone()).collect();
