@@ -18,12 +18,15 @@ fn tpe(seed: u64) -> TpeBuilder {
 fn tpe_passes_the_sampler_suite_in_every_mode() {
     // Few startup trials, so that most of the suite's 30-trial studies are model-driven.
     type Config = fn(TpeBuilder) -> TpeBuilder;
-    let configs: [(&str, Config); 6] = [
-        ("univariate", |b| b),
+    let configs: [(&str, Config); 7] = [
+        ("default", |b| b),
+        ("univariate", |b| b.multivariate(false)),
         ("multivariate", |b| b.multivariate(true)),
         ("grouped", |b| b.multivariate(true).group(true)),
         ("constant liar", |b| b.multivariate(true).constant_liar(true)),
-        ("univariate constant liar", |b| b.constant_liar(true).weights(TpeWeights::Uniform)),
+        ("univariate constant liar", |b| {
+            b.multivariate(false).constant_liar(true).weights(TpeWeights::Uniform)
+        }),
         ("endpoints", |b| b.consider_endpoints(true).prior_weight(0.5)),
     ];
     for (_label, config) in configs {
@@ -435,7 +438,7 @@ fn bad_settings_are_refused_with_the_setting_named() {
         (TpeSampler::builder().gamma_cap(0), "gamma_cap"),
         (TpeSampler::builder().n_ei_candidates(0), "n_ei_candidates"),
         (TpeSampler::builder().prior_weight(-1.0), "prior_weight"),
-        (TpeSampler::builder().group(true), "group"),
+        (TpeSampler::builder().group(true).multivariate(false), "group"),
     ];
     for (builder, field) in cases {
         match builder.build() {

@@ -45,7 +45,8 @@ struct Settings {
     prior_weight: f64,
     consider_endpoints: bool,
     weights: TpeWeights,
-    multivariate: bool,
+    /// `None`: multivariate for one objective, univariate for several (Optuna 5's default).
+    multivariate: Option<bool>,
     group: bool,
     constant_liar: bool,
     scott_bandwidth: bool,
@@ -61,7 +62,7 @@ impl Default for Settings {
             prior_weight: 1.0,
             consider_endpoints: false,
             weights: TpeWeights::Ramp,
-            multivariate: false,
+            multivariate: None,
             group: false,
             constant_liar: false,
             scott_bandwidth: false,
@@ -98,13 +99,13 @@ impl Default for Settings {
 /// - **weights**: [`TpeWeights::Ramp`] by default (Optuna's), or uniform.
 ///
 /// **Modes.**
-/// - Univariate (default): each parameter has its own pair of estimators
-///   ([`Sampler::sample_independent`]).
-/// - [`multivariate(true)`](TpeBuilder::multivariate): one joint estimator (product kernels) over
+/// - Univariate: each parameter has its own pair of estimators
+///   ([`Sampler::sample_independent`]). The default with several objectives.
+/// - Multivariate, the default with one objective: one joint estimator (product kernels) over
 ///   the parameters every finished trial has with the same distribution (the intersection
 ///   space, [`SearchSpace::intersection`], kept incrementally); parameters outside it fall back
 ///   on univariate TPE. Captures interactions; usually better (Falkner et al. 2018, Watanabe
-///   2023).
+///   2023). [`multivariate`](TpeBuilder::multivariate) forces either mode.
 /// - [`group(true)`](TpeBuilder::group) (with `multivariate`): the space is decomposed into
 ///   groups of parameters that always appear together (Optuna's group decomposition); each group
 ///   is modelled jointly on the trials that have it. For conditional (tree-structured) spaces.
@@ -141,8 +142,8 @@ impl Default for Settings {
 ///
 /// **Defaults** (Optuna's): `n_startup_trials` 10, `n_ei_candidates` 24, `gamma` 0.1 with
 /// `gamma_cap` 25, `prior_weight` 1, ramp weights, `consider_endpoints` false, neighbour
-/// bandwidths, univariate, no groups, no constant liar. (Optuna 5 makes multivariate its default
-/// for one objective; here it is one builder call, `multivariate(true)`, and recommended.)
+/// bandwidths, multivariate with one objective and univariate with several (as Optuna 5), no
+/// groups, no constant liar.
 ///
 /// Papers: J. Bergstra, R. Bardenet, Y. Bengio, B. Kégl, "Algorithms for Hyper-Parameter
 /// Optimization", NeurIPS 2011; S. Watanabe, "Tree-Structured Parzen Estimator: Understanding
@@ -235,9 +236,11 @@ impl TpeBuilder {
         self
     }
 
-    /// Model the parameters shared by all finished trials jointly (default false).
+    /// Model the parameters shared by all finished trials jointly (`true`) or each parameter on
+    /// its own (`false`). Default: jointly with one objective, on its own with several (Optuna
+    /// 5's default, chosen on its benchmarks).
     pub fn multivariate(mut self, yes: bool) -> Self {
-        self.settings.multivariate = yes;
+        self.settings.multivariate = Some(yes);
         self
     }
 
@@ -294,8 +297,8 @@ impl TpeBuilder {
                 format!("must be a positive number (default 1), got {}", s.prior_weight),
             );
         }
-        if s.group && !s.multivariate {
-            return bad("group", "needs multivariate(true) as well".into());
+        if s.group && s.multivariate == Some(false) {
+            return bad("group", "needs multivariate; do not set multivariate(false)".into());
         }
         let seed = self.seed.unwrap_or_else(Rng::os_seed);
         Ok(TpeSampler {
@@ -316,12 +319,12 @@ impl Default for TpeSampler {
 }
 
 impl TpeSampler {
-    /// A univariate TPE sampler with the defaults, seeded from the operating system.
+    /// A TPE sampler with the defaults, seeded from the operating system.
     pub fn new() -> Self {
         Self::with_seed(Rng::os_seed())
     }
 
-    /// A univariate TPE sampler with the defaults and a seed.
+    /// A TPE sampler with the defaults and a seed.
     pub fn with_seed(seed: u64) -> Self {
         TpeSampler {
             settings: Settings::default(),
@@ -449,7 +452,7 @@ impl Sampler for TpeSampler {
         study: &StudyView<'_>,
         _trial: &FrozenTrial,
     ) -> Result<SearchSpace> {
-        if !self.settings.multivariate {
+        if !self.settings.multivariate.unwrap_or(study.directions().len() == 1) {
             return Ok(SearchSpace::new());
         }
         let mut history = self.history();
