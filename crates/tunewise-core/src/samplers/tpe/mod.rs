@@ -126,15 +126,17 @@ impl Default for Settings {
 /// mixed and conditional spaces, one or several objectives. For very small budgets (below
 /// about 20) random or quasi-random search does as well.
 ///
-/// **Cost.** Per trial, O(n log n) to rank n finished trials plus
-/// O(n_ei_candidates · n · d) kernel evaluations; observations are cached incrementally by trial
-/// number (a mutex inside the sampler), so the history is not re-extracted each trial; kernels
-/// sharing a bandwidth cost one multiply-add per candidate and dimension, the truncation masses
-/// come from a table of the normal tail, and the estimators' buffers are reused between trials.
-/// Measured: about 0.23 ms per trial for 10 continuous parameters and 1,000 finished trials,
-/// multivariate, and 0.47 ms at 2,000 (`cargo bench -p tunewise-bench --bench samplers`, see
-/// `docs/benchmarks.md`). Univariate mode fits one pair of estimators per parameter (about
-/// 0.14 ms per parameter at 1,000 trials).
+/// **Cost.** Per trial, O(n) to rank n finished trials (a selection) plus
+/// O(n_ei_candidates · n · d) kernel evaluations. Observations are cached incrementally by trial
+/// number (a mutex inside the sampler), with each parameter's values kept sorted, so neither is
+/// redone each trial; kernel constants are reused while a kernel's bandwidth is unchanged, the
+/// truncation masses come from a table of the normal tail, and the estimators' buffers are
+/// reused between trials. Measured: about 0.28 ms per trial for 10 continuous parameters and
+/// 1,000 finished trials, multivariate, and 0.57 ms at 2,000
+/// (`cargo bench -p tunewise-bench --bench samplers`, see `docs/benchmarks.md`). Univariate mode
+/// fits one pair of estimators per parameter (about 0.11 ms per parameter at 1,000 trials). With
+/// several objectives, ranking costs O(n²) (non-domination sorting) plus hypervolume work on the
+/// last front.
 ///
 /// **Reproducible.** Each trial's draws come from generators derived from the seed, the trial
 /// number and (independent draws) the parameter's name: a seeded single-threaded study gives the
