@@ -514,9 +514,12 @@ fn sub_squares(a: &mut [f64], terms: &[(f64, &[f64], &[f64])]) {
     }
 }
 
-/// Optuna's univariate rule: each kernel is as wide as the larger gap to its neighbours (the
-/// range's ends count as neighbours; without `consider_endpoints` the outermost kernels use
-/// their inner gap only). The prior's entry (last) is overwritten by the caller.
+/// Optuna's neighbour rule: each observation's kernel is as wide as the larger gap to its
+/// neighbouring observations (the range's ends count as neighbours; without
+/// `consider_endpoints` the outermost kernels use their inner gap only). The prior (last entry
+/// of `mu`) is no neighbour: as in Optuna 5, the gaps are between observations only, so a
+/// kernel next to the range's centre is not narrowed by the prior. The prior's entry is
+/// overwritten by the caller.
 fn neighbour_bandwidths(
     mu: &[f64],
     lo: f64,
@@ -525,32 +528,31 @@ fn neighbour_bandwidths(
     obs_order: Option<&[usize]>,
 ) -> Vec<f64> {
     let k = mu.len();
-    let order: Vec<usize> = match obs_order {
-        // The observations come sorted: only the prior (last, so after equal values) is placed.
-        Some(o) => {
-            let prior = order_key(mu[k - 1]);
-            let at = o.partition_point(|&i| order_key(mu[i]) <= prior);
-            let mut order = Vec::with_capacity(k);
-            order.extend_from_slice(&o[..at]);
-            order.push(k - 1);
-            order.extend_from_slice(&o[at..]);
-            order
+    let n = k.saturating_sub(1);
+    let mut sigma = vec![0.0; k];
+    if n == 0 {
+        return sigma;
+    }
+    let sorted_owned;
+    let order: &[usize] = match obs_order {
+        Some(o) => o,
+        None => {
+            sorted_owned = sorted_order(&mu[..n]);
+            &sorted_owned
         }
-        None => sorted_order(mu),
     };
     // The sorted values with the range's ends around them, read once in order.
-    let mut sorted = Vec::with_capacity(k + 2);
+    let mut sorted = Vec::with_capacity(n + 2);
     sorted.push(lo);
     sorted.extend(order.iter().map(|&i| mu[i]));
     sorted.push(hi);
-    let mut sigma = vec![0.0; k];
     for (r, &i) in order.iter().enumerate() {
         let (left, m, right) = (sorted[r], sorted[r + 1], sorted[r + 2]);
         let mut s = (m - left).max(right - m);
-        if !consider_endpoints && k >= 2 {
+        if !consider_endpoints && n >= 2 {
             if r == 0 {
                 s = right - m;
-            } else if r + 1 == k {
+            } else if r + 1 == n {
                 s = m - left;
             }
         }
