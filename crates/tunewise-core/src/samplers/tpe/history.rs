@@ -23,9 +23,6 @@ struct Split {
     n_obs: usize,
     good: Vec<usize>,
     bad: Vec<usize>,
-    /// Several objectives with only complete feasible good trials: weight them by hypervolume
-    /// contribution.
-    mo_good: bool,
 }
 
 /// The rows and weights of one estimator pair.
@@ -286,9 +283,10 @@ impl History {
     fn split(&mut self, directions: &[Direction], settings: Settings) -> &Split {
         let n = self.obs.len();
         if self.split.as_ref().map_or(true, |s| s.n_obs != n) {
-            let n_good =
-                ((settings.gamma * n as f64).ceil() as usize).min(settings.gamma_cap).min(n);
-            let (mut good, mo_good) = if let [direction] = directions {
+            // Optuna 5: capped at 25 with one objective, uncapped with several (unless set).
+            let cap = settings.gamma_cap.unwrap_or(if directions.len() == 1 { 25 } else { n });
+            let n_good = ((settings.gamma * n as f64).ceil() as usize).min(cap).min(n);
+            let mut good = if let [direction] = directions {
                 let mut idx: Vec<(usize, (u8, f64, f64))> = self
                     .obs
                     .iter()
@@ -301,7 +299,7 @@ impl History {
                 if n_good > 0 && n_good < n {
                     idx.select_nth_unstable_by(n_good - 1, by);
                 }
-                (idx[..n_good].iter().map(|(i, _)| *i).collect::<Vec<usize>>(), false)
+                idx[..n_good].iter().map(|(i, _)| *i).collect::<Vec<usize>>()
             } else {
                 self.split_multi(directions, n_good)
             };
@@ -311,7 +309,7 @@ impl History {
                 is_good[i] = true;
             }
             let bad = (0..n).filter(|i| !is_good[*i]).collect();
-            self.split = Some(Split { n_obs: n, good, bad, mo_good });
+            self.split = Some(Split { n_obs: n, good, bad });
         }
         match &self.split {
             Some(s) => s,
@@ -322,7 +320,7 @@ impl History {
     /// MOTPE's split: complete feasible trials by non-domination front, the last front cut by
     /// greedy hypervolume; then pruned and infeasible trials as in the single-objective case
     /// (ranked on the first objective).
-    fn split_multi(&self, directions: &[Direction], n_good: usize) -> (Vec<usize>, bool) {
+    fn split_multi(&self, directions: &[Direction], n_good: usize) -> Vec<usize> {
         let (complete, others): (Vec<usize>, Vec<usize>) = (0..self.obs.len()).partition(|&i| {
             let t = &self.obs[i].trial;
             t.state == TrialState::Complete && t.is_feasible()
@@ -334,8 +332,7 @@ impl History {
             let mut good = complete;
             let fill = n_good - good.len();
             good.extend(rest.iter().take(fill).map(|(i, _)| *i));
-            let mo_good = good.iter().all(|&i| self.obs[i].trial.state == TrialState::Complete);
-            return (good, mo_good && fill == 0);
+            return good;
         }
         let points: Vec<Vec<f64>> =
             complete.iter().map(|&i| self.minimized(i, directions)).collect();
@@ -348,15 +345,14 @@ impl History {
             if front.len() <= room {
                 good.extend(front.iter().map(|&j| complete[j]));
             } else {
-                let all: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
-                let reference = mo::reference_point(&all);
                 let cands: Vec<&[f64]> = front.iter().map(|&j| points[j].as_slice()).collect();
+                let reference = mo::reference_point(&cands);
                 for k in mo::greedy_subset(&cands, room, &reference) {
                     good.push(complete[front[k]]);
                 }
             }
         }
-        (good, true)
+        good
     }
 
     fn minimized(&self, i: usize, directions: &[Direction]) -> Vec<f64> {
@@ -364,26 +360,14 @@ impl History {
         directions.iter().zip(v).map(|(d, x)| d.to_minimize(*x)).collect()
     }
 
-    /// Weights of the good observations `idx` (hypervolume contributions for MOTPE).
-    fn good_weights(
-        &self,
-        idx: &[usize],
-        directions: &[Direction],
-        mo_good: bool,
-        w: TpeWeights,
-    ) -> Vec<f64> {
-        if !mo_good || directions.len() < 2 || idx.len() < 2 {
-            return ramp(idx.len(), w);
+    /// Weights of the good observations: the ramp with one objective; uniform with several
+    /// (Optuna 5's MOTPE: the good trials' weights no longer follow their hypervolume
+    /// contributions).
+    fn good_weights(n: usize, directions: &[Direction], w: TpeWeights) -> Vec<f64> {
+        if directions.len() >= 2 {
+            return vec![1.0; n];
         }
-        let points: Vec<Vec<f64>> = idx.iter().map(|&i| self.minimized(i, directions)).collect();
-        let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
-        let reference = mo::reference_point(&refs);
-        let c = mo::contributions(&refs, &reference);
-        let max = c.iter().copied().fold(0.0, f64::max);
-        if max <= 0.0 {
-            return vec![1.0; idx.len()];
-        }
-        c.iter().map(|x| (x / max).max(1e-12)).collect()
+        ramp(n, w)
     }
 
     /// For each column of `g`, the rows of `rows` (`n × g.len()`; the first `kept.len()` are the
@@ -423,7 +407,7 @@ impl History {
         settings: Settings,
     ) -> Data {
         let split = self.split(directions, settings);
-        let (good_idx, bad_idx, mo_good) = (split.good.clone(), split.bad.clone(), split.mo_good);
+        let (good_idx, bad_idx) = (split.good.clone(), split.bad.clone());
         let pick = |idx: &[usize]| -> (Vec<usize>, Vec<f64>) {
             let mut kept = Vec::with_capacity(idx.len());
             let mut vals = Vec::with_capacity(idx.len());
@@ -438,7 +422,7 @@ impl History {
         };
         let (good_kept, good) = pick(&good_idx);
         let (bad_kept, mut bad) = pick(&bad_idx);
-        let good_w = self.good_weights(&good_kept, directions, mo_good, settings.weights);
+        let good_w = Self::good_weights(good_kept.len(), directions, settings.weights);
         let mut n_bad = bad_kept.len();
         for t in running {
             let v = value_of(t, column);
@@ -485,7 +469,7 @@ impl History {
             vec![(0..columns.len()).collect()]
         };
         let split = self.split(directions, settings);
-        let (good_idx, bad_idx, mo_good) = (split.good.clone(), split.bad.clone(), split.mo_good);
+        let (good_idx, bad_idx) = (split.good.clone(), split.bad.clone());
         let running_rows: Vec<Vec<f64>> = running.iter().map(|t| row_of(t, columns)).collect();
         let mut out = Vec::with_capacity(groups.len());
         for g in groups {
@@ -525,7 +509,7 @@ impl History {
             let mut bad_numbers: Vec<u64> =
                 bad_kept.iter().map(|&i| self.obs[i].trial.number).collect();
             bad_numbers.resize(n_bad, u64::MAX);
-            let good_w = self.good_weights(&good_kept, directions, mo_good, settings.weights);
+            let good_w = Self::good_weights(good_kept.len(), directions, settings.weights);
             let bad_w = ramp(n_bad, settings.weights);
             out.push(Data { columns: g, good, good_w, bad, bad_w, bad_orders, bad_numbers });
         }

@@ -49,15 +49,19 @@ pub(crate) fn fronts(points: &[Vec<f64>]) -> Vec<Vec<usize>> {
     out
 }
 
-/// The reference point: 10 % beyond the worst value of each objective.
+/// The reference point of the hypervolume subset selection (Optuna 5's rule): the worst value
+/// of each objective over `points`, moved 10 % of its magnitude outwards (1e-12 for a zero).
 pub(crate) fn reference_point(points: &[&[f64]]) -> Vec<f64> {
     let m = points.first().map_or(0, |p| p.len());
     (0..m)
         .map(|j| {
             let worst = points.iter().map(|p| p[j]).fold(f64::NEG_INFINITY, f64::max);
-            let spread = points.iter().map(|p| p[j]).fold(f64::INFINITY, f64::min);
-            let margin = (0.1 * (worst - spread).abs()).max(0.1 * worst.abs()).max(1e-12);
-            worst + margin
+            let r = (1.1 * worst).max(0.9 * worst);
+            if r == 0.0 {
+                1e-12
+            } else {
+                r
+            }
         })
         .collect()
 }
@@ -124,19 +128,6 @@ pub(crate) fn greedy_subset(candidates: &[&[f64]], k: usize, reference: &[f64]) 
         set.push(candidates[i]);
     }
     chosen
-}
-
-/// Each point's exclusive hypervolume contribution.
-pub(crate) fn contributions(points: &[&[f64]], reference: &[f64]) -> Vec<f64> {
-    let total = hypervolume(points, reference);
-    let mut rest: Vec<&[f64]> = Vec::with_capacity(points.len());
-    (0..points.len())
-        .map(|i| {
-            rest.clear();
-            rest.extend(points.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| *p));
-            (total - hypervolume(&rest, reference)).max(0.0)
-        })
-        .collect()
 }
 
 #[cfg(test)]

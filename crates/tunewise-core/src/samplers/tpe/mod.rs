@@ -41,7 +41,8 @@ struct Settings {
     n_startup_trials: usize,
     n_ei_candidates: usize,
     gamma: f64,
-    gamma_cap: usize,
+    /// `None`: 25 with one objective, none with several (Optuna 5's defaults).
+    gamma_cap: Option<usize>,
     prior_weight: f64,
     consider_endpoints: bool,
     weights: TpeWeights,
@@ -58,7 +59,7 @@ impl Default for Settings {
             n_startup_trials: 10,
             n_ei_candidates: 24,
             gamma: 0.1,
-            gamma_cap: 25,
+            gamma_cap: None,
             prior_weight: 1.0,
             consider_endpoints: false,
             weights: TpeWeights::Ramp,
@@ -75,8 +76,8 @@ impl Default for Settings {
 ///
 /// **What it is.** After [`n_startup_trials`](TpeBuilder::n_startup_trials) random trials
 /// (exactly [`RandomSampler`](crate::RandomSampler) with the same seed), each trial ranks the
-/// finished trials and splits them: the best `min(⌈gamma · n⌉, gamma_cap)` are *good*, the rest
-/// *bad*. Two Parzen estimators are fitted, `l(x)` on the good trials and `g(x)` on the bad ones;
+/// finished trials and splits them: the best `min(⌈gamma · n⌉, gamma_cap)` are *good* (no cap by
+/// default with several objectives), the rest *bad*. Two Parzen estimators are fitted, `l(x)` on the good trials and `g(x)` on the bad ones;
 /// [`n_ei_candidates`](TpeBuilder::n_ei_candidates) points are drawn from `l`, and the one with
 /// the largest `log l(x) − log g(x)` is proposed (this maximizes expected improvement, Bergstra
 /// et al. 2011). Everything is computed in log space (log-sum-exp over kernels).
@@ -87,7 +88,7 @@ impl Default for Settings {
 ///   *prior* kernel (centred on the range, as wide as the range, weight
 ///   [`prior_weight`](TpeBuilder::prior_weight)). Log scales are modelled on the logarithm.
 ///   Bandwidths: the larger gap to the neighbouring observations, per dimension (Optuna's
-///   rule), in both modes: Watanabe (2023) found it best with multivariate kernels too, and
+///   rule; as in Optuna 5 the prior's centre is not a neighbour), in both modes: Watanabe (2023) found it best with multivariate kernels too, and
 ///   Optuna 5 made that combination its default. [`scott_bandwidth`](TpeBuilder::scott_bandwidth)
 ///   gives multivariate kernels Scott's rule `0.2 · n^(−1/(d+4)) · range` instead. The *magic
 ///   clip* keeps every bandwidth within `[range / min(100, 1 + kernels), range]`.
@@ -119,8 +120,9 @@ impl Default for Settings {
 /// (Optuna's rule): infeasible trials rank after every feasible one, by total violation, so they
 /// land in the bad group unless too few trials are feasible. With several objectives (MOTPE,
 /// Ozaki et al. 2020/2022): complete feasible trials are ranked by non-domination fronts, the
-/// last front that fits only partly is cut by greedy hypervolume contribution, and the good
-/// trials are weighted by their hypervolume contribution.
+/// last front that fits only partly is cut by greedy hypervolume contribution (reference point:
+/// that front's worst values, 10 % further out), and the good trials weigh 1 each (Optuna 5; its
+/// earlier versions weighted them by hypervolume contribution).
 ///
 /// **When to use it.** The default choice for budgets of a few dozen to thousands of trials,
 /// mixed and conditional spaces, one or several objectives. For very small budgets (below
@@ -143,7 +145,7 @@ impl Default for Settings {
 /// same trials every run.
 ///
 /// **Defaults** (Optuna's): `n_startup_trials` 10, `n_ei_candidates` 24, `gamma` 0.1 with
-/// `gamma_cap` 25, `prior_weight` 1, ramp weights, `consider_endpoints` false, neighbour
+/// `gamma_cap` 25 with one objective and none with several, `prior_weight` 1, ramp weights, `consider_endpoints` false, neighbour
 /// bandwidths, multivariate with one objective and univariate with several (as Optuna 5), no
 /// groups, no constant liar.
 ///
@@ -214,9 +216,10 @@ impl TpeBuilder {
         self
     }
 
-    /// At most this many good trials (default 25, at least 1).
+    /// At most this many good trials (at least 1). Default: 25 with one objective, no cap with
+    /// several (Optuna 5's MOTPE).
     pub fn gamma_cap(mut self, n: usize) -> Self {
-        self.settings.gamma_cap = n;
+        self.settings.gamma_cap = Some(n);
         self
     }
 
@@ -290,7 +293,7 @@ impl TpeBuilder {
                 format!("is the fraction of good trials, in (0, 1] (default 0.1), got {}", s.gamma),
             );
         }
-        if s.gamma_cap == 0 {
+        if s.gamma_cap == Some(0) {
             return bad("gamma_cap", "must be at least 1 (default 25), got 0".into());
         }
         if !(s.prior_weight.is_finite() && s.prior_weight > 0.0) {
