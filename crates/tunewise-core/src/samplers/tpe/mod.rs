@@ -94,7 +94,8 @@ impl Default for Settings {
 ///   clip* keeps every bandwidth within `[range / min(100, 1 + kernels), range]`.
 /// - **ints and stepped floats**: discretized kernels — a value's probability is the kernel's
 ///   mass over its cell `[x − step/2, x + step/2]`; draws are rounded to the grid. Log-scaled
-///   ints are continuous on the logarithm of `[low − 0.5, high + 0.5]`, rounded back.
+///   ints likewise on the logarithm: kernels on `ln [low − step/2, high + step/2]`, a value's
+///   probability the mass over `[ln(x − step/2), ln(x + step/2)]` (Optuna 5's model).
 /// - **categoricals**: each observation's kernel puts `1 + prior_weight / kernels` on its choice
 ///   and `prior_weight / kernels` on every choice (normalized); the prior is uniform.
 /// - **weights**: [`TpeWeights::Ramp`] by default (Optuna's), or uniform.

@@ -16,33 +16,38 @@ const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum DimSpec {
     /// Values in `[low, high]`; with a step, only `low + k·step` (the kernels then cover
-    /// `[low − step/2, high + step/2]` and a value's mass is that of its cell).
-    Numeric { low: f64, high: f64, step: Option<f64> },
+    /// `[low − step/2, high + step/2]` and a value's mass is that of its cell). With `log_grid`
+    /// (log-scaled ints), `low`, `high` and `step` are the grid's on the original scale, the
+    /// kernels live on the logarithm of `[low − step/2, high + step/2]`, and a value's mass is
+    /// that of its cell's logarithm `[ln(x − step/2), ln(x + step/2)]` (Optuna 5's model).
+    Numeric { low: f64, high: f64, step: Option<f64>, log_grid: bool },
     /// Choice indices `0..n`.
     Categorical { n: usize },
 }
 
 impl DimSpec {
     /// The model of a distribution: floats on their value (log floats on their logarithm), ints
-    /// and stepped floats as grids (log ints as continuous on the logarithm of
-    /// `[low − 0.5, high + 0.5]`, rounded back), categoricals as indices.
+    /// and stepped floats as grids (log ints as grids of cells on the logarithm of
+    /// `[low − step/2, high + step/2]`), categoricals as indices.
     pub(crate) fn of(distribution: &Distribution) -> DimSpec {
         match distribution {
             Distribution::Float(d) if d.log => {
-                DimSpec::Numeric { low: d.low.ln(), high: d.high.ln(), step: None }
+                DimSpec::Numeric { low: d.low.ln(), high: d.high.ln(), step: None, log_grid: false }
             }
             Distribution::Float(d) => {
-                DimSpec::Numeric { low: d.low, high: d.max_value(), step: d.step }
+                DimSpec::Numeric { low: d.low, high: d.max_value(), step: d.step, log_grid: false }
             }
             Distribution::Int(d) if d.log => DimSpec::Numeric {
-                low: (d.low as f64 - 0.5).ln(),
-                high: (d.high as f64 + 0.5).ln(),
-                step: None,
+                low: d.low as f64,
+                high: distribution.internal_bounds().1,
+                step: Some(d.step as f64),
+                log_grid: true,
             },
             Distribution::Int(d) => DimSpec::Numeric {
                 low: d.low as f64,
                 high: distribution.internal_bounds().1,
                 step: Some(d.step as f64),
+                log_grid: false,
             },
             Distribution::Categorical(c) => DimSpec::Categorical { n: c.choices.len() },
         }
@@ -66,8 +71,11 @@ impl DimSpec {
     /// Kernel truncation bounds.
     fn support(self) -> (f64, f64) {
         match self {
-            DimSpec::Numeric { low, high, step: Some(s) } => (low - 0.5 * s, high + 0.5 * s),
-            DimSpec::Numeric { low, high, step: None } => (low, high),
+            DimSpec::Numeric { low, high, step: Some(s), log_grid: true } => {
+                ((low - 0.5 * s).ln(), (high + 0.5 * s).ln())
+            }
+            DimSpec::Numeric { low, high, step: Some(s), .. } => (low - 0.5 * s, high + 0.5 * s),
+            DimSpec::Numeric { low, high, step: None, .. } => (low, high),
             DimSpec::Categorical { n } => (0.0, n as f64 - 1.0),
         }
     }
@@ -103,6 +111,8 @@ enum DimModel {
         lo: f64,
         hi: f64,
         step: Option<f64>,
+        /// Cells on the logarithm of a grid of the original scale (log ints).
+        log_grid: bool,
         mu: Vec<f64>,
         sigma: Vec<f64>,
         /// Continuous, with one bandwidth for every observation's kernel (Scott's rule).
@@ -229,7 +239,7 @@ impl Parzen {
         z_prod.resize(k, 1.0);
         for (j, spec) in specs.iter().enumerate() {
             match *spec {
-                DimSpec::Numeric { step, .. } => {
+                DimSpec::Numeric { step, log_grid, .. } => {
                     let (lo, hi) = spec.support();
                     let width = hi - lo;
                     let mut mu = pool.take();
@@ -328,7 +338,16 @@ impl Parzen {
                                 }
                                 Shared { center, h, mu_c }
                             });
-                    dims.push(DimModel::Numeric { lo, hi, step, mu, sigma, shared, half_prec });
+                    dims.push(DimModel::Numeric {
+                        lo,
+                        hi,
+                        step,
+                        log_grid,
+                        mu,
+                        sigma,
+                        shared,
+                        half_prec,
+                    });
                 }
                 DimSpec::Categorical { n: choices } => {
                     let mut p = vec![0.0; k * choices];
@@ -384,12 +403,16 @@ impl Parzen {
         let c = self.cum.partition_point(|x| *x <= u).min(self.cum.len() - 1);
         for ((dim, spec), o) in self.dims.iter().zip(specs).zip(out.iter_mut()) {
             *o = match dim {
-                DimModel::Numeric { lo, hi, step, mu, sigma, .. } => {
+                DimModel::Numeric { lo, hi, step, log_grid, mu, sigma, .. } => {
                     let y = truncated_normal(rng, mu[c], sigma[c], *lo, *hi);
                     match (step, spec) {
                         (Some(s), DimSpec::Numeric { low, high, .. }) => {
                             let m = ((high - low) / s).round();
-                            low + ((y - low) / s).round().clamp(0.0, m) * s
+                            if *log_grid {
+                                (low + ((y.exp() - low) / s).round().clamp(0.0, m) * s).ln()
+                            } else {
+                                low + ((y - low) / s).round().clamp(0.0, m) * s
+                            }
                         }
                         _ => y,
                     }
@@ -437,10 +460,16 @@ impl Parzen {
                     DimModel::Numeric { step: None, mu, half_prec, .. } => {
                         quads.push((xj, mu, half_prec));
                     }
-                    DimModel::Numeric { step: Some(s), mu, sigma, .. } => {
+                    DimModel::Numeric { step: Some(s), log_grid, mu, sigma, .. } => {
                         let h = 0.5 * s;
+                        let (left, right) = if *log_grid {
+                            let x = xj.exp().round();
+                            ((x - h).ln(), (x + h).ln())
+                        } else {
+                            (xj - h, xj + h)
+                        };
                         for ((a, m), sg) in scratch.iter_mut().zip(mu).zip(sigma) {
-                            *a += log_mass((xj - h - m) / sg, (xj + h - m) / sg);
+                            *a += log_mass((left - m) / sg, (right - m) / sg);
                         }
                     }
                     DimModel::Categorical { n, log_p, .. } => {
@@ -770,7 +799,7 @@ mod tests {
 
     #[test]
     fn a_stepped_kernel_puts_all_its_mass_on_the_grid() {
-        let specs = [DimSpec::Numeric { low: 0.0, high: 4.0, step: Some(1.0) }];
+        let specs = [DimSpec::Numeric { low: 0.0, high: 4.0, step: Some(1.0), log_grid: false }];
         let settings = FitSettings { scott: false, prior_weight: 1.0, consider_endpoints: false };
         let p = Parzen::fit(
             &specs,
@@ -790,7 +819,7 @@ mod tests {
 
     #[test]
     fn a_continuous_mixture_integrates_to_one() {
-        let specs = [DimSpec::Numeric { low: -1.0, high: 2.0, step: None }];
+        let specs = [DimSpec::Numeric { low: -1.0, high: 2.0, step: None, log_grid: false }];
         for multivariate in [false, true] {
             let settings =
                 FitSettings { scott: multivariate, prior_weight: 1.0, consider_endpoints: false };
