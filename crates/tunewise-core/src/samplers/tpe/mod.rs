@@ -134,8 +134,8 @@ impl Default for Settings {
 /// number (a mutex inside the sampler), with each parameter's values kept sorted, so neither is
 /// redone each trial; kernel constants are reused while a kernel's bandwidth is unchanged, the
 /// truncation masses come from a table of the normal tail, and the estimators' buffers are
-/// reused between trials. Measured: about 0.28 ms per trial for 10 continuous parameters and
-/// 1,000 finished trials, multivariate, and 0.57 ms at 2,000
+/// reused between trials. Measured: about 0.26 ms per trial for 10 continuous parameters and
+/// 1,000 finished trials, multivariate, and 0.53 ms at 2,000
 /// (`cargo bench -p tunewise-bench --bench samplers`, see `docs/benchmarks.md`). Univariate mode
 /// fits one pair of estimators per parameter (about 0.11 ms per parameter at 1,000 trials). With
 /// several objectives, ranking costs O(n²) (non-domination sorting) plus hypervolume work on the
