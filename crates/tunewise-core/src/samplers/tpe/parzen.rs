@@ -818,6 +818,27 @@ mod tests {
     }
 
     #[test]
+    fn a_log_int_kernel_puts_all_its_mass_on_the_grid_and_draws_on_it() {
+        let d = Distribution::int_log(1, 1024);
+        let specs = [DimSpec::of(&d)];
+        let settings = FitSettings { scott: false, prior_weight: 1.0, consider_endpoints: false };
+        let obs = [2f64.ln(), 64f64.ln(), 700f64.ln()];
+        let p = Parzen::fit(&specs, &obs, &[1.0; 3], &settings, &mut Pool::default(), None, None);
+        let xs: Vec<f64> = (1..=1024).map(|x| f64::from(x).ln()).collect();
+        let mut out = vec![0.0; xs.len()];
+        p.log_pdf(&xs, &mut out, &mut Vec::new());
+        let total: f64 = out.iter().map(|l| l.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-6, "{total}");
+        let mut rng = Rng::new(7);
+        for _ in 0..200 {
+            let mut y = [0.0];
+            p.sample(&mut rng, &specs, &mut y);
+            let x = y[0].exp();
+            assert!((x - x.round()).abs() < 1e-9 && (1.0..=1024.0).contains(&x.round()), "{x}");
+        }
+    }
+
+    #[test]
     fn a_continuous_mixture_integrates_to_one() {
         let specs = [DimSpec::Numeric { low: -1.0, high: 2.0, step: None, log_grid: false }];
         for multivariate in [false, true] {
