@@ -1,5 +1,8 @@
 //! The integration tests of tunewise-core, in one binary (one link on small machines).
 
+#[path = "it/common.rs"]
+mod common;
+
 #[path = "it/study.rs"]
 mod study;
 

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use tunewise_core::prelude::*;
 use tunewise_core::samplers::CoarseToFineBuilder;
-use tunewise_core::{Error, Sampler};
+use tunewise_core::Error;
+
+use crate::common::{best_of, median};
 
 const SHIFT: [f64; 4] = [1.7, -2.3, 0.9, 3.1];
 
@@ -18,31 +20,14 @@ fn shifted_sphere(t: &mut Trial) -> Result<f64, TrialError> {
     Ok(s)
 }
 
-fn best_of(sampler: impl Sampler + 'static, budget: usize) -> f64 {
-    let study = Study::builder().sampler(sampler).create().unwrap();
-    study.optimize(shifted_sphere, Budget::trials(budget)).unwrap();
-    study.best_value().unwrap()
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 #[test]
 fn c2f_beats_random_search_on_a_shifted_sphere() {
     let (budget, seeds) = (100, 0..10u64);
     let mut fine = Vec::new();
     let mut random = Vec::new();
     for seed in seeds {
-        fine.push(best_of(CoarseToFineSampler::with_seed(seed), budget));
-        random.push(best_of(RandomSampler::with_seed(seed + 1000), budget));
+        fine.push(best_of(CoarseToFineSampler::with_seed(seed), shifted_sphere, budget));
+        random.push(best_of(RandomSampler::with_seed(seed + 1000), shifted_sphere, budget));
     }
     let wins = fine.iter().zip(&random).filter(|(f, r)| f < r).count();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;

@@ -8,6 +8,8 @@ use tunewise_core::conformance::sampler::check_sampler;
 use tunewise_core::prelude::*;
 use tunewise_core::{Error, FrozenTrial, Sampler, TpeBuilder, TpeWeights};
 
+use crate::common::{best_of, median, Objective};
+
 fn tpe(seed: u64) -> TpeBuilder {
     TpeSampler::builder().seed(seed)
 }
@@ -37,8 +39,6 @@ fn tpe_passes_the_sampler_suite_in_every_mode() {
 }
 
 // ---- quality: beats random search -------------------------------------------------------------
-
-type Objective = fn(&mut Trial) -> Result<f64, TrialError>;
 
 fn xs(t: &mut Trial, d: usize, low: f64, high: f64) -> Result<Vec<f64>, TrialError> {
     (0..d).map(|i| Ok(t.suggest_float(&format!("x{i}"), low, high)?)).collect()
@@ -99,23 +99,6 @@ fn mixed(t: &mut Trial) -> Result<f64, TrialError> {
         + 0.3 * (layers as f64 - 7.0).powi(2)
         + (dropout - 0.35).powi(2) * 10.0
         + penalty)
-}
-
-fn best_of(sampler: impl Sampler + 'static, f: Objective, budget: usize) -> f64 {
-    let study = Study::builder().sampler(sampler).create().unwrap();
-    study.optimize(f, Budget::trials(budget)).unwrap();
-    study.best_value().unwrap()
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 const SEEDS: u64 = 16;
