@@ -11,6 +11,9 @@
 //! - `samplers/tpe_multivariate_scott/N`: multivariate with Scott's-rule bandwidths
 //!   (`scott_bandwidth(true)`).
 //!
+//! - `samplers/qmc_sobol/N`, `samplers/qmc_halton/N`: the same trial with a scrambled
+//!   [`QmcSampler`] (its cost does not depend on N: one point of the sequence per trial).
+//!
 //! Run with `cargo bench -p tunewise-bench --bench samplers`.
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -19,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tunewise_core::rng::Rng;
-use tunewise_core::{Distribution, KnownTrial, Study, TpeSampler, TrialError};
+use tunewise_core::{Distribution, KnownTrial, QmcSampler, Sampler, Study, TpeSampler, TrialError};
 
 const SIZES: [usize; 2] = [1_000, 2_000];
 const DIM: usize = 10;
@@ -34,12 +37,23 @@ fn sphere(x: &[f64]) -> f64 {
     x.iter().enumerate().map(|(i, x)| (x - 2.5 * ((i + 1) as f64).sin()).powi(2)).sum()
 }
 
-/// Which TPE: 0 univariate, 1 multivariate, 2 multivariate with Scott's rule.
+/// Which sampler: 0 univariate TPE, 1 multivariate TPE, 2 multivariate TPE with Scott's rule,
+/// 3 scrambled Sobol, 4 scrambled Halton.
 type Mode = u8;
 
+fn sampler(mode: Mode) -> Box<dyn Sampler> {
+    match mode {
+        3 => Box::new(QmcSampler::sobol().seed(1)),
+        4 => Box::new(QmcSampler::halton().seed(1)),
+        _ => {
+            let builder = TpeSampler::builder().multivariate(mode >= 1).scott_bandwidth(mode == 2);
+            Box::new(builder.seed(1).build().unwrap())
+        }
+    }
+}
+
 fn prefilled(size: usize, mode: Mode) -> Study {
-    let builder = TpeSampler::builder().multivariate(mode >= 1).scott_bandwidth(mode == 2);
-    let sampler = builder.seed(1).build().unwrap();
+    let sampler = sampler(mode);
     let study = Study::builder().minimize().sampler(sampler).create().unwrap();
     let mut rng = Rng::new(7);
     let names = names();
@@ -88,7 +102,7 @@ impl Prefilled {
     }
 }
 
-fn tpe(c: &mut Criterion, group_name: &str, mode: Mode) {
+fn bench(c: &mut Criterion, group_name: &str, mode: Mode) {
     let mut group = c.benchmark_group(group_name);
     group
         .sample_size(20)
@@ -105,16 +119,31 @@ fn tpe(c: &mut Criterion, group_name: &str, mode: Mode) {
 }
 
 fn tpe_multivariate(c: &mut Criterion) {
-    tpe(c, "samplers/tpe_multivariate", 1);
+    bench(c, "samplers/tpe_multivariate", 1);
 }
 
 fn tpe_multivariate_scott(c: &mut Criterion) {
-    tpe(c, "samplers/tpe_multivariate_scott", 2);
+    bench(c, "samplers/tpe_multivariate_scott", 2);
 }
 
 fn tpe_univariate(c: &mut Criterion) {
-    tpe(c, "samplers/tpe_univariate", 0);
+    bench(c, "samplers/tpe_univariate", 0);
 }
 
-criterion_group!(benches, tpe_multivariate, tpe_multivariate_scott, tpe_univariate);
+fn qmc_sobol(c: &mut Criterion) {
+    bench(c, "samplers/qmc_sobol", 3);
+}
+
+fn qmc_halton(c: &mut Criterion) {
+    bench(c, "samplers/qmc_halton", 4);
+}
+
+criterion_group!(
+    benches,
+    tpe_multivariate,
+    tpe_multivariate_scott,
+    tpe_univariate,
+    qmc_sobol,
+    qmc_halton
+);
 criterion_main!(benches);
