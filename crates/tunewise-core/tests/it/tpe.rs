@@ -40,6 +40,9 @@ fn tpe_passes_the_sampler_suite_in_every_mode() {
 
 // ---- quality: beats random search -------------------------------------------------------------
 
+// The standard functions are restated here rather than taken from `tunewise-bench`: that crate
+// depends on this one, and a dev-dependency back on it would link a second copy of the core
+// into these tests. Their constants match `crates/tunewise-bench/src/functions.rs`.
 fn xs(t: &mut Trial, d: usize, low: f64, high: f64) -> Result<Vec<f64>, TrialError> {
     (0..d).map(|i| Ok(t.suggest_float(&format!("x{i}"), low, high)?)).collect()
 }
