@@ -86,9 +86,10 @@ impl Default for Settings {
 /// trial is bred from the parent population of every whole generation settled when it starts
 /// (random while there is none), and its parents are chosen once, when it starts
 /// ([`Sampler::before_trial`]), so a generation completing while it runs does not mix two
-/// populations in one trial. Pruned and failed trials belong to no generation. A running trial
-/// holds the prefix back: complete trials after it wait for it (or for its lease to expire)
-/// before they count.
+/// populations in one trial. Pruned and failed trials belong to no generation. A running or
+/// waiting trial holds the prefix back: complete trials after it wait for it to finish (a
+/// crashed worker's trial is reclaimed when its lease expires) before they count; meanwhile
+/// trials are bred from the last population.
 ///
 /// **Sampling.** Parameters are sampled one at a time ([`Sampler::sample_independent`]): a
 /// parameter's value depends only on the seed, the trial's number and parents, and the
@@ -289,7 +290,8 @@ struct State {
     first_id: Option<u64>,
     /// Every trial below this number is finished and read.
     prefix: usize,
-    /// The complete trials (one value per objective) among them, in number order.
+    /// The complete trials (one value per objective) among them not yet folded into a
+    /// generation, in number order (fewer than `population_size` between updates).
     complete: Vec<Arc<FrozenTrial>>,
     /// Whole generations folded into `population`.
     generations: usize,
@@ -320,11 +322,11 @@ impl State {
                 self.complete.push(t.clone());
             }
         }
-        while self.complete.len() >= (self.generations + 1) * population_size {
-            let g = self.generations;
-            let generation = &self.complete[g * population_size..(g + 1) * population_size];
+        while self.complete.len() >= population_size {
+            let generation: Vec<Arc<FrozenTrial>> =
+                self.complete.drain(..population_size).collect();
             self.population =
-                fold(&self.population, generation, view.directions(), population_size);
+                fold(&self.population, &generation, view.directions(), population_size);
             self.generations += 1;
         }
     }
