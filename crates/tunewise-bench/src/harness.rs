@@ -32,9 +32,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tunewise_core::{
-    Budget, CoarseToFineSampler, Direction, Distribution, FrozenTrial, ParamValue, QmcSampler,
-    RandomSampler, Sampler, SearchSpace, Study, StudyView, TpeSampler, Trial, TrialError,
-    TrialState,
+    Budget, CoarseToFineSampler, Crossover, Direction, Distribution, FrozenTrial, Mutation,
+    NsgaIISampler, ParamValue, QmcSampler, RandomSampler, Sampler, SearchSpace, Study, StudyView,
+    TpeSampler, Trial, TrialError, TrialState,
 };
 
 use crate::functions::{self, TestFunction};
@@ -79,6 +79,17 @@ pub fn registry() -> Vec<SamplerEntry> {
             Ok(Box::new(TpeSampler::builder().multivariate(true).seed(seed).build()?))
         }),
         entry("qmc-sobol", |seed| Ok(Box::new(QmcSampler::sobol().seed(seed)))),
+        entry("nsga2", |seed| Ok(Box::new(NsgaIISampler::with_seed(seed)))),
+        // Deb et al.'s real-coded operators.
+        entry("nsga2-sbx", |seed| {
+            Ok(Box::new(
+                NsgaIISampler::builder()
+                    .crossover(Crossover::sbx())
+                    .mutation(Mutation::polynomial())
+                    .seed(seed)
+                    .build()?,
+            ))
+        }),
         entry("qmc-halton", |seed| Ok(Box::new(QmcSampler::halton().seed(seed)))),
     ]
 }

@@ -18,6 +18,9 @@ mod qmc;
 #[path = "it/tpe.rs"]
 mod tpe;
 
+#[path = "it/nsga2.rs"]
+mod nsga2;
+
 #[path = "it/bad_input.rs"]
 mod bad_input;
 #[path = "it/conformance.rs"]

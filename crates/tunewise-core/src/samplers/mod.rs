@@ -2,12 +2,14 @@
 
 mod coarse_to_fine;
 mod grid;
+mod nsga2;
 mod qmc;
 mod random;
 mod tpe;
 
 pub use coarse_to_fine::{CoarseToFineBuilder, CoarseToFineSampler};
 pub use grid::GridSampler;
+pub use nsga2::{Crossover, Mutation, NsgaIIBuilder, NsgaIISampler};
 pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;
 pub use tpe::{TpeBuilder, TpeSampler, TpeWeights};

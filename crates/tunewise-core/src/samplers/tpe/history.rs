@@ -337,7 +337,7 @@ impl History {
         let points: Vec<Vec<f64>> =
             complete.iter().map(|&i| self.minimized(i, directions)).collect();
         let mut good = Vec::with_capacity(n_good);
-        for front in mo::fronts(&points) {
+        for front in crate::multi_objective::fronts(&points) {
             let room = n_good - good.len();
             if room == 0 {
                 break;

@@ -1,53 +1,6 @@
-//! Multi-objective pieces of MOTPE: non-domination ranks, hypervolume, greedy hypervolume subset
-//! selection. Every point is a vector of values to minimize.
-
-/// Whether `a` dominates `b` (minimization).
-fn dominates(a: &[f64], b: &[f64]) -> bool {
-    let mut strictly = false;
-    for (x, y) in a.iter().zip(b) {
-        if x > y {
-            return false;
-        }
-        if x < y {
-            strictly = true;
-        }
-    }
-    strictly
-}
-
-/// Fronts of non-domination, best first, as indices into `points`.
-pub(crate) fn fronts(points: &[Vec<f64>]) -> Vec<Vec<usize>> {
-    let n = points.len();
-    let mut dominated_by = vec![0usize; n];
-    let mut dominates_list: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for i in 0..n {
-        for j in i + 1..n {
-            if dominates(&points[i], &points[j]) {
-                dominates_list[i].push(j);
-                dominated_by[j] += 1;
-            } else if dominates(&points[j], &points[i]) {
-                dominates_list[j].push(i);
-                dominated_by[i] += 1;
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let mut current: Vec<usize> = (0..n).filter(|i| dominated_by[*i] == 0).collect();
-    while !current.is_empty() {
-        let mut next = Vec::new();
-        for &i in &current {
-            for &j in &dominates_list[i] {
-                dominated_by[j] -= 1;
-                if dominated_by[j] == 0 {
-                    next.push(j);
-                }
-            }
-        }
-        next.sort_unstable();
-        out.push(std::mem::replace(&mut current, next));
-    }
-    out
-}
+//! Multi-objective pieces of MOTPE: hypervolume and greedy hypervolume subset selection (the
+//! non-domination fronts are shared with NSGA-II, in `crate::multi_objective`). Every point is a
+//! vector of values to minimize.
 
 /// The reference point of the hypervolume subset selection (Optuna 5's rule): the worst value
 /// of each objective over `points`, moved 10 % of its magnitude outwards (1e-12 for a zero).
@@ -146,11 +99,5 @@ mod tests {
         // 0.5 + 0.5 − overlap 0.25 (x ≥ 0.5, y ≥ 0.5, z ≥ 0.5 … inclusion–exclusion).
         let exact = 1.0 * 0.5 * 0.5 + 0.5 * 1.0 * 1.0 - 0.5 * 0.5 * 0.5;
         assert!((hypervolume(&two, &r3) - exact).abs() < 1e-12);
-    }
-
-    #[test]
-    fn fronts_rank_points() {
-        let pts = vec![vec![1.0, 1.0], vec![2.0, 2.0], vec![0.5, 3.0], vec![3.0, 3.0]];
-        assert_eq!(fronts(&pts), vec![vec![0, 2], vec![1], vec![3]]);
     }
 }
