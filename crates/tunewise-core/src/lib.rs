@@ -62,8 +62,8 @@ pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
 pub use sampler::{Sampler, StudyView};
 pub use samplers::{
-    CoarseToFineBuilder, CoarseToFineSampler, GridSampler, QmcKind, QmcSampler, RandomSampler,
-    TpeBuilder, TpeSampler, TpeWeights,
+    CmaEsBuilder, CmaEsSampler, CmaEsStatus, CoarseToFineBuilder, CoarseToFineSampler, GridSampler,
+    QmcKind, QmcSampler, RandomSampler, Restart, TpeBuilder, TpeSampler, TpeWeights,
 };
 pub use search_space::SearchSpace;
 pub use storage::{InMemoryStorage, Storage};
@@ -76,8 +76,8 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{
-        Budget, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler, KnownTrial,
-        ParamValue, QmcSampler, RandomSampler, SearchSpace, StopReason, Study, StudyBuilder,
-        TpeSampler, Trial, TrialError, TrialState,
+        Budget, CmaEsSampler, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler,
+        KnownTrial, ParamValue, QmcSampler, RandomSampler, SearchSpace, StopReason, Study,
+        StudyBuilder, TpeSampler, Trial, TrialError, TrialState,
     };
 }

@@ -1,11 +1,13 @@
 //! The samplers: one module per algorithm family.
 
+mod cmaes;
 mod coarse_to_fine;
 mod grid;
 mod qmc;
 mod random;
 mod tpe;
 
+pub use cmaes::{CmaEsBuilder, CmaEsSampler, CmaEsStatus, Restart};
 pub use coarse_to_fine::{CoarseToFineBuilder, CoarseToFineSampler};
 pub use grid::GridSampler;
 pub use qmc::{QmcKind, QmcSampler};
