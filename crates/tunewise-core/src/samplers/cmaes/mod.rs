@@ -170,7 +170,7 @@ pub struct CmaEsStatus {
 ///     },
 ///     Budget::trials(200),
 /// )?;
-/// assert!(study.best_value()? < -2.6);
+/// assert!(study.best_value()? < -4.3); // the optimum is −13/3
 /// # Ok::<(), tunewise_core::Error>(())
 /// ```
 pub struct CmaEsSampler {
