@@ -32,9 +32,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tunewise_core::{
-    Budget, CoarseToFineSampler, Crossover, Direction, Distribution, FrozenTrial, Mutation,
-    NsgaIISampler, ParamValue, QmcSampler, RandomSampler, Sampler, SearchSpace, Study, StudyView,
-    TpeSampler, Trial, TrialError, TrialState,
+    Budget, CmaEsSampler, CoarseToFineSampler, Crossover, Direction, Distribution, FrozenTrial,
+    Mutation, NsgaIISampler, ParamValue, QmcSampler, RandomSampler, Sampler, SearchSpace, Study,
+    StudyView, TpeSampler, Trial, TrialError, TrialState,
 };
 
 use crate::functions::{self, TestFunction};
@@ -50,6 +50,9 @@ pub struct SamplerEntry {
     pub name: &'static str,
     /// Builds the sampler with a seed.
     pub make: fn(u64) -> tunewise_core::Result<Box<dyn Sampler>>,
+    /// Whether it handles several objectives; the harness runs it on single-objective
+    /// functions only when it does not (CMA-ES refuses several objectives).
+    pub multi_objective: bool,
 }
 
 impl fmt::Debug for SamplerEntry {
@@ -65,12 +68,18 @@ pub fn registry() -> Vec<SamplerEntry> {
         name: &'static str,
         make: fn(u64) -> tunewise_core::Result<Box<dyn Sampler>>,
     ) -> SamplerEntry {
-        SamplerEntry { name, make }
+        SamplerEntry { name, make, multi_objective: true }
+    }
+    fn single(
+        name: &'static str,
+        make: fn(u64) -> tunewise_core::Result<Box<dyn Sampler>>,
+    ) -> SamplerEntry {
+        SamplerEntry { name, make, multi_objective: false }
     }
     vec![
         entry("random", |seed| Ok(Box::new(RandomSampler::with_seed(seed)))),
         entry("coarse-to-fine", |seed| Ok(Box::new(CoarseToFineSampler::with_seed(seed)))),
-        // tunewise's default TPE: univariate, like Optuna before 5.0.
+        // tunewise's default TPE: multivariate for one objective, univariate for several.
         entry("tpe", |seed| Ok(Box::new(TpeSampler::with_seed(seed)))),
         entry("tpe-univariate", |seed| {
             Ok(Box::new(TpeSampler::builder().multivariate(false).seed(seed).build()?))
@@ -78,7 +87,12 @@ pub fn registry() -> Vec<SamplerEntry> {
         entry("tpe-multivariate", |seed| {
             Ok(Box::new(TpeSampler::builder().multivariate(true).seed(seed).build()?))
         }),
+        single("cmaes", |seed| Ok(Box::new(CmaEsSampler::with_seed(seed)))),
+        single("cmaes-sep", |seed| {
+            Ok(Box::new(CmaEsSampler::builder().separable(true).seed(seed).build()?))
+        }),
         entry("qmc-sobol", |seed| Ok(Box::new(QmcSampler::sobol().seed(seed)))),
+        entry("qmc-halton", |seed| Ok(Box::new(QmcSampler::halton().seed(seed)))),
         entry("nsga2", |seed| Ok(Box::new(NsgaIISampler::with_seed(seed)))),
         // Deb et al.'s real-coded operators.
         entry("nsga2-sbx", |seed| {
@@ -90,7 +104,6 @@ pub fn registry() -> Vec<SamplerEntry> {
                     .build()?,
             ))
         }),
-        entry("qmc-halton", |seed| Ok(Box::new(QmcSampler::halton().seed(seed)))),
     ]
 }
 
@@ -321,6 +334,9 @@ pub fn run(
             scope.spawn(|| {
                 while let Some(&(p, seed)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
                     for (s, entry) in samplers.iter().enumerate() {
+                        if !entry.multi_objective && matches!(problems[p], Problem::Multi(_)) {
+                            continue;
+                        }
                         match run_one(&problems[p], entry, seed, config.budget) {
                             Ok(record) => {
                                 (sink.lock().unwrap_or_else(|e| e.into_inner()))(&record);

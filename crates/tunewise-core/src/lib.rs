@@ -63,8 +63,9 @@ pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
 pub use sampler::{Sampler, StudyView};
 pub use samplers::{
-    CoarseToFineBuilder, CoarseToFineSampler, Crossover, GridSampler, Mutation, NsgaIIBuilder,
-    NsgaIISampler, QmcKind, QmcSampler, RandomSampler, TpeBuilder, TpeSampler, TpeWeights,
+    CmaEsBuilder, CmaEsSampler, CmaEsStatus, CoarseToFineBuilder, CoarseToFineSampler, Crossover,
+    GridSampler, Mutation, NsgaIIBuilder, NsgaIISampler, QmcKind, QmcSampler, RandomSampler,
+    Restart, TpeBuilder, TpeSampler, TpeWeights,
 };
 pub use search_space::SearchSpace;
 pub use storage::{InMemoryStorage, Storage};
@@ -77,8 +78,8 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{
-        Budget, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler, KnownTrial,
-        NsgaIISampler, ParamValue, QmcSampler, RandomSampler, SearchSpace, StopReason, Study,
-        StudyBuilder, TpeSampler, Trial, TrialError, TrialState,
+        Budget, CmaEsSampler, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler,
+        KnownTrial, NsgaIISampler, ParamValue, QmcSampler, RandomSampler, SearchSpace, StopReason,
+        Study, StudyBuilder, TpeSampler, Trial, TrialError, TrialState,
     };
 }

@@ -21,6 +21,9 @@ mod tpe;
 #[path = "it/nsga2.rs"]
 mod nsga2;
 
+#[path = "it/cmaes.rs"]
+mod cmaes;
+
 #[path = "it/bad_input.rs"]
 mod bad_input;
 #[path = "it/conformance.rs"]

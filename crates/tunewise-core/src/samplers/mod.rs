@@ -1,5 +1,6 @@
 //! The samplers: one module per algorithm family.
 
+mod cmaes;
 mod coarse_to_fine;
 mod grid;
 mod nsga2;
@@ -7,6 +8,7 @@ mod qmc;
 mod random;
 mod tpe;
 
+pub use cmaes::{CmaEsBuilder, CmaEsSampler, CmaEsStatus, Restart};
 pub use coarse_to_fine::{CoarseToFineBuilder, CoarseToFineSampler};
 pub use grid::GridSampler;
 pub use nsga2::{Crossover, Mutation, NsgaIIBuilder, NsgaIISampler};
