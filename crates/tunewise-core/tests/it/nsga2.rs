@@ -380,6 +380,30 @@ fn a_resumed_study_proposes_what_an_uninterrupted_one_does() {
     assert_eq!(params_of(&whole), params_of(&resumed));
 }
 
+/// Two workers (two studies on one storage, each with its own sampler and cache) taking turns
+/// propose exactly what one worker does: a trial's generation and parents depend on the history,
+/// not on which process reads it.
+#[test]
+fn workers_taking_turns_propose_what_one_worker_does() {
+    let make = || nsga(8).population_size(10).crossover(Crossover::sbx()).build().unwrap();
+    let one = mixed_study(nsga(8).population_size(10).crossover(Crossover::sbx()), 80);
+
+    let storage: Arc<dyn tunewise_core::Storage> = Arc::new(tunewise_core::InMemoryStorage::new());
+    let first = Study::builder()
+        .name("shared")
+        .storage(storage.clone())
+        .directions([Direction::Minimize, Direction::Minimize])
+        .sampler(make())
+        .create()
+        .unwrap();
+    let second = Study::builder().name("shared").storage(storage).sampler(make()).load().unwrap();
+    for i in 0..80 {
+        let worker = if i % 3 == 0 { &second } else { &first };
+        worker.optimize(mixed, Budget::trials(1)).unwrap();
+    }
+    assert_eq!(params_of(&one), params_of(&first));
+}
+
 // ---- settings -----------------------------------------------------------------------------------
 
 #[test]

@@ -559,6 +559,57 @@ mod tests {
         check::<NsgaIIBuilder>();
     }
 
+    fn trial(number: u64, state: TrialState, value: f64) -> Arc<FrozenTrial> {
+        let mut t = FrozenTrial::new(100 + number, number, state);
+        if state == TrialState::Complete {
+            t.values = Some(vec![value, -value]);
+        }
+        Arc::new(t)
+    }
+
+    #[test]
+    fn generations_are_cut_from_the_settled_complete_trials_in_number_order() {
+        let directions = [Direction::Minimize, Direction::Minimize];
+        let mut trials: Vec<Arc<FrozenTrial>> = Vec::new();
+        let mut state = State::default();
+        // 0..=2 complete, 3 failed, 4 pruned, 5 complete, 6 running, 7 and 8 complete.
+        for (n, s) in [
+            TrialState::Complete,
+            TrialState::Complete,
+            TrialState::Complete,
+            TrialState::Failed,
+            TrialState::Pruned,
+            TrialState::Complete,
+            TrialState::Running,
+            TrialState::Complete,
+            TrialState::Complete,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            trials.push(trial(n as u64, s, n as f64));
+        }
+        state.update(&StudyView::new(&directions, &trials), 3);
+        // One generation (0, 1, 2); 5 waits for a second; 7 and 8 wait behind the running 6.
+        assert_eq!((state.prefix, state.generations), (6, 1));
+        let numbers = |v: &[Arc<FrozenTrial>]| v.iter().map(|t| t.number).collect::<Vec<_>>();
+        assert_eq!(numbers(&state.complete), [5]);
+        assert_eq!(state.population.len(), 3);
+        assert!(state.plan(1, 9).is_some());
+        // Trial 6 completes: the second generation is 5, 6, 7 and 8 waits for a third.
+        trials[6] = trial(6, TrialState::Complete, 6.0);
+        state.update(&StudyView::new(&directions, &trials), 3);
+        assert_eq!((state.prefix, state.generations), (9, 2));
+        assert_eq!(numbers(&state.complete), [8]);
+        // A fresh state on the same history agrees, and so do its parents for any trial.
+        let mut fresh = State::default();
+        fresh.update(&StudyView::new(&directions, &trials), 3);
+        let parents = |s: &State, n| s.plan(1, n).map(|[a, b]| (a.number, b.number));
+        for n in 9..40 {
+            assert_eq!(parents(&state, n), parents(&fresh, n));
+        }
+    }
+
     #[test]
     fn numeric_maps_round_trip_on_the_grid() {
         let cases = [
