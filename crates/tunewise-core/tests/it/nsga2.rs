@@ -203,7 +203,7 @@ fn constrained_domination_steers_to_the_feasible_region() {
     );
     let wins = ga_hv.iter().zip(&rnd_hv).filter(|(g, r)| g > r).count();
     assert!(
-        wins >= 7 && median(&ga_hv) > median(&rnd_hv) + 0.2,
+        wins >= 6 && median(&ga_hv) > median(&rnd_hv) + 0.2,
         "feasible front hypervolume: NSGA-II won {wins}/8, {ga_hv:?} vs random {rnd_hv:?}"
     );
 }

@@ -62,9 +62,9 @@ impl Default for Settings {
 /// of non-domination while they fit, then the most isolated trials of the next front by crowding
 /// distance. Each trial of the next generation is a child of two parents, each the winner of a
 /// binary tournament (lower front first, then larger crowding distance): with probability
-/// [`crossover_prob`](NsgaIIBuilder::crossover_prob) the parents are crossed (see
-/// [`Crossover`]), otherwise the child copies the first parent; then each parameter mutates
-/// with probability [`mutation_prob`](NsgaIIBuilder::mutation_prob) (see [`Mutation`]).
+/// [`crossover_prob`](NsgaIIBuilder::crossover_prob) (one draw per trial) the parents are
+/// crossed (see [`Crossover`]), otherwise the child copies the first parent; then each parameter
+/// mutates with probability [`mutation_prob`](NsgaIIBuilder::mutation_prob) (see [`Mutation`]).
 ///
 /// - **Constraints** ([`FrozenTrial::constraints`], feasible when all are ≤ 0) use Deb's
 ///   constrained domination: a feasible trial beats an infeasible one, two infeasible trials
@@ -76,8 +76,9 @@ impl Default for Settings {
 ///   the logarithm for log scales; ints and stepped floats with half a step of margin at each
 ///   end, and snapped back to their grid). Categoricals take one parent's choice (the second's
 ///   with probability [`swapping_prob`](NsgaIIBuilder::swapping_prob)) and mutate by a uniform
-///   redraw. A parameter that the two parents do not both have with the same distribution is
-///   drawn at random, so conditional (define-by-run) spaces work.
+///   redraw. A parameter that the parents to cross do not both have with the same distribution
+///   (or, for a copy, that the first parent does not have) is drawn at random, so conditional
+///   (define-by-run) spaces work.
 ///
 /// **Generations from the history.** A trial's generation is a function of the study's history
 /// alone, so that resumed studies and many workers agree: the *settled* trials are the longest
@@ -273,8 +274,17 @@ impl NsgaIIBuilder {
     }
 }
 
-/// The parents a trial is bred from, chosen when it starts (`None`: a random trial).
-type Plan = Option<[Arc<FrozenTrial>; 2]>;
+/// How a trial is bred, decided when it starts.
+#[derive(Clone)]
+struct Parents {
+    first: Arc<FrozenTrial>,
+    second: Arc<FrozenTrial>,
+    /// Crossed (probability `crossover_prob`), or a copy of the first parent.
+    crossed: bool,
+}
+
+/// A trial's parents (`None`: a random trial).
+type Plan = Option<Parents>;
 
 /// A member of the parent population.
 struct Member {
@@ -331,15 +341,20 @@ impl State {
         }
     }
 
-    /// The parents of `number`: two binary tournaments on the parent population.
-    fn plan(&self, seed: u64, number: u64) -> Plan {
+    /// The parents of `number`: two binary tournaments on the parent population, and whether
+    /// they are crossed.
+    fn plan(&self, seed: u64, number: u64, crossover_prob: f64) -> Plan {
         if self.generations == 0 || self.population.len() < 2 {
             return None;
         }
         let mut rng = Rng::derive(seed, &[number, TAG_PARENTS]);
         let a = tournament(&self.population, &mut rng);
         let b = tournament(&self.population, &mut rng);
-        Some([self.population[a].trial.clone(), self.population[b].trial.clone()])
+        Some(Parents {
+            first: self.population[a].trial.clone(),
+            second: self.population[b].trial.clone(),
+            crossed: rng.uniform() < crossover_prob,
+        })
     }
 }
 
@@ -466,7 +481,7 @@ impl NsgaIISampler {
             return plan.clone();
         }
         state.update(study, self.settings.population_size);
-        let plan = state.plan(self.seed, trial.number);
+        let plan = state.plan(self.seed, trial.number, self.settings.crossover_prob);
         state.plans.insert(trial.number, plan.clone());
         while state.plans.len() > MAX_PLANS {
             state.plans.pop_first();
@@ -475,6 +490,7 @@ impl NsgaIISampler {
     }
 
     /// The child's value of one parameter both parents have (internal values `a` and `b`).
+    #[allow(clippy::too_many_arguments)]
     fn child(
         &self,
         study: &StudyView<'_>,
@@ -482,12 +498,12 @@ impl NsgaIISampler {
         name: &str,
         distribution: &Distribution,
         (a, b): (f64, f64),
+        crossed: bool,
         d: usize,
     ) -> Result<f64> {
         let s = &self.settings;
         let mut rng = Rng::derive(self.seed, &[trial.number, TAG_CHILD, hash_str(name)]);
-        // Both draws come first, so each decision uses the same numbers whatever the other does.
-        let crossed = rng.uniform() < s.crossover_prob;
+        // Drawn first, so that it does not depend on how many draws the crossover takes.
         let mutated = rng.uniform() < s.mutation_prob.unwrap_or(1.0 / d.max(1) as f64);
         let scale = scale(distribution);
         let mut x = match (crossed, scale) {
@@ -519,16 +535,18 @@ impl Sampler for NsgaIISampler {
         name: &str,
         distribution: &Distribution,
     ) -> Result<f64> {
-        let Some([pa, pb]) = self.plan(study, trial) else {
+        let Some(parents) = self.plan(study, trial) else {
             return self.random.sample_independent(study, trial, name, distribution);
         };
-        let (Some(a), Some(b)) =
-            (param_of(&pa, name, distribution), param_of(&pb, name, distribution))
-        else {
+        let a = param_of(&parents.first, name, distribution);
+        // A copy needs only the first parent's value; a cross needs both.
+        let b = if parents.crossed { param_of(&parents.second, name, distribution) } else { a };
+        let (Some(a), Some(b)) = (a, b) else {
             return self.random.sample_independent(study, trial, name, distribution);
         };
-        let d = pa.params.iter().filter(|p| !p.distribution.is_single()).count();
-        self.child(study, trial, name, distribution, (a.internal, b.internal), d)
+        let d = parents.first.params.iter().filter(|p| !p.distribution.is_single()).count();
+        let values = (a.internal, b.internal);
+        self.child(study, trial, name, distribution, values, parents.crossed, d)
     }
 
     fn before_trial(&self, study: &StudyView<'_>, trial: &FrozenTrial) -> Result<()> {
@@ -595,7 +613,7 @@ mod tests {
         let numbers = |v: &[Arc<FrozenTrial>]| v.iter().map(|t| t.number).collect::<Vec<_>>();
         assert_eq!(numbers(&state.complete), [5]);
         assert_eq!(state.population.len(), 3);
-        assert!(state.plan(1, 9).is_some());
+        assert!(state.plan(1, 9, 0.9).is_some());
         // Trial 6 completes: the second generation is 5, 6, 7 and 8 waits for a third.
         trials[6] = trial(6, TrialState::Complete, 6.0);
         state.update(&StudyView::new(&directions, &trials), 3);
@@ -604,7 +622,8 @@ mod tests {
         // A fresh state on the same history agrees, and so do its parents for any trial.
         let mut fresh = State::default();
         fresh.update(&StudyView::new(&directions, &trials), 3);
-        let parents = |s: &State, n| s.plan(1, n).map(|[a, b]| (a.number, b.number));
+        let parents =
+            |s: &State, n| s.plan(1, n, 0.9).map(|p| (p.first.number, p.second.number, p.crossed));
         for n in 9..40 {
             assert_eq!(parents(&state, n), parents(&fresh, n));
         }
