@@ -299,6 +299,26 @@ fn maximized_objectives_are_bred_like_their_negations() {
     assert_eq!(run(false), run(true));
 }
 
+/// Without mutation, uniform crossover only recombines: every value of a bred trial is, bit for
+/// bit, the value of a trial of the study before it (log scales included).
+#[test]
+fn uniform_crossover_without_mutation_copies_parent_values_exactly() {
+    let study = mixed_study(nsga(2).population_size(10).mutation_prob(Some(0.0)), 60);
+    let trials = study.trials().unwrap();
+    for t in &trials[10..] {
+        for p in &t.params {
+            let seen = trials[..t.number as usize].iter().any(|o| {
+                o.param(&p.name).is_some_and(|q| q.internal.to_bits() == p.internal.to_bits())
+            });
+            assert!(
+                seen,
+                "trial {} has '{}' = {}, which no earlier trial had",
+                t.number, p.name, p.internal
+            );
+        }
+    }
+}
+
 // ---- reproducibility and resuming ---------------------------------------------------------------
 
 fn mixed_study(builder: NsgaIIBuilder, trials: usize) -> Study {

@@ -510,7 +510,11 @@ impl NsgaIISampler {
         let scale = scale(distribution);
         let mut x = match (crossed, scale) {
             (false, _) => a,
+            // A swap copies a parent's value exactly (no round trip through [0, 1]).
             (true, None) => Crossover::Uniform.child(a, b, s.swapping_prob, &mut rng),
+            (true, Some(_)) if s.crossover == Crossover::Uniform => {
+                Crossover::Uniform.child(a, b, s.swapping_prob, &mut rng)
+            }
             (true, Some(sc)) => {
                 let u =
                     s.crossover.child(to_unit(sc, a), to_unit(sc, b), s.swapping_prob, &mut rng);
