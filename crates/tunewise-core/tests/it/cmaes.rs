@@ -257,6 +257,21 @@ fn warm_start_begins_near_the_earlier_good_trials() {
     assert!((ws.mean[0] - 0.8).abs() < 0.15 && (ws.mean[1] - 0.3).abs() < 0.15, "{ws:?}");
 }
 
+// ---- several workers -----------------------------------------------------------------------------
+
+/// Four workers on one study: trials are drawn from whatever generation is current when they
+/// start and told in the generation their number falls in; the search still converges.
+#[test]
+fn four_workers_still_converge() {
+    let mut parallel = Vec::new();
+    for seed in 0..4 {
+        let study = Study::builder().sampler(cma(seed).build().unwrap()).create().unwrap();
+        study.optimize_parallel(sphere5, Budget::trials(400), 4).unwrap();
+        parallel.push(study.best_value().unwrap());
+    }
+    assert!(median(&parallel) < 0.01, "best values with four workers: {parallel:?}");
+}
+
 // ---- resume and reproducibility -----------------------------------------------------------------
 
 fn params_of(study: &Study) -> Vec<Vec<(String, ParamValue)>> {
