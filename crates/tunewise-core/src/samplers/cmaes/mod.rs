@@ -22,7 +22,7 @@ use crate::search_space::SearchSpace;
 use super::sample_uniform;
 use replay::{Replay, ReplaySettings};
 pub use restart::Restart;
-use restart::RunConfig;
+use restart::{RunConfig, MAX_POPULATION};
 
 /// Key of a trial's generator for its CMA-ES draw.
 const TAG_RELATIVE: u64 = 0x636d_6165;
@@ -211,8 +211,8 @@ impl CmaEsBuilder {
         self
     }
 
-    /// Population size λ of the first run, at least 2 (default `4 + ⌊3 ln d⌋` for `d` numeric
-    /// parameters).
+    /// Population size λ of the first run, from 2 to 2^20 (default `4 + ⌊3 ln d⌋` for `d`
+    /// numeric parameters).
     pub fn population_size(mut self, lambda: usize) -> Self {
         self.settings.population_size = Some(lambda);
         self
@@ -283,10 +283,12 @@ impl CmaEsBuilder {
             );
         }
         if let Some(lambda) = s.population_size {
-            if lambda < 2 {
+            if !(2..=MAX_POPULATION).contains(&lambda) {
                 return bad(
                     "population_size",
-                    format!("must be at least 2 (default 4 + 3 ln d), got {lambda}"),
+                    format!(
+                        "must be between 2 and {MAX_POPULATION} (default 4 + 3 ln d), got {lambda}"
+                    ),
                 );
             }
         }
@@ -489,5 +491,6 @@ mod tests {
         check::<CmaEsSampler>();
         check::<CmaEsBuilder>();
         check::<CmaEsStatus>();
+        check::<Restart>();
     }
 }
