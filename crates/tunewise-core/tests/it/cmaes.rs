@@ -356,6 +356,29 @@ fn a_resumed_study_continues_with_the_same_proposals() {
     assert_eq!(params_of(&whole), params_of(&resumed));
 }
 
+/// The state is a function of the history: after four workers ran a study, a fresh sampler on a
+/// copy of its trials proposes exactly what the sampler that followed the study does.
+#[test]
+fn a_fresh_sampler_on_a_parallel_history_proposes_what_the_warm_one_does() {
+    let make = || cma(23).with_margin(true).restart(Restart::ipop()).build().unwrap();
+    let warm = Study::builder().sampler(make()).create().unwrap();
+    warm.optimize_parallel(mixed, Budget::trials(150), 4).unwrap();
+    let fresh = Study::builder().sampler(make()).create().unwrap();
+    for t in warm.trials().unwrap() {
+        let mut known = KnownTrial::complete(t.value().unwrap());
+        for p in &t.params {
+            known = known.param(&p.name, (*p.distribution).clone(), p.value());
+        }
+        fresh.add_trial(known).unwrap();
+    }
+    let ask = |study: &Study| {
+        let mut trial = study.ask().unwrap();
+        mixed(&mut trial).unwrap();
+        trial.params()
+    };
+    assert_eq!(ask(&warm), ask(&fresh));
+}
+
 #[test]
 fn the_same_seed_gives_the_same_trials() {
     for sep in [false, true] {
