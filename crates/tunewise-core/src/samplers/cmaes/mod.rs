@@ -116,9 +116,10 @@ pub struct CmaEsStatus {
 /// maps to `[0, 1]`, on the logarithm for log scales; an int or a stepped float owns a cell of
 /// the box per value (the range widened by half a step at each end). Categorical parameters and
 /// parameters outside that space are drawn uniformly at random (per trial and name, from the
-/// seed). A proposal that falls outside the box is drawn again, up to ten times in all; then
-/// it is clipped to the box (clipping, not reflection, keeps the distribution's mass near a
-/// bound that the optimum presses against).
+/// seed); so is every parameter of the trials that start before the first trial completes
+/// (there is no space yet). A proposal that falls outside the box is drawn again, up to ten
+/// times in all; then it is clipped to the box (clipping, not reflection, keeps the
+/// distribution's mass near a bound that the optimum presses against).
 ///
 /// **Generations across trials.** Each trial is one individual. The state is a deterministic
 /// function of the study's history, so that resumed studies, fresh samplers and any number of
