@@ -12,7 +12,8 @@
 //!   Samplers work in one internal `f64` per parameter.
 //! - Samplers: [`RandomSampler`], [`GridSampler`], [`CoarseToFineSampler`], [`QmcSampler`]
 //!   (scrambled Sobol and Halton sequences), [`TpeSampler`] (Bayesian: Tree-structured Parzen
-//!   Estimator), [`NsgaIISampler`] (evolutionary, for several objectives).
+//!   Estimator), [`NsgaIISampler`] (evolutionary, for several objectives), [`CmaEsSampler`]
+//!   (evolution strategy for numeric spaces).
 //! - [`Storage`] persists studies for one process ([`InMemoryStorage`]) or many.
 //!
 //! # Quick start

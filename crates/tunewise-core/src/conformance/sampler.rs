@@ -128,7 +128,8 @@ fn space_of(names: &[&str]) -> SearchSpace {
 /// Studies run: every numeric kind, categoricals of every kind, single-value ranges, a
 /// conditional space, a history of failed, NaN and pruned trials, four threads, two objectives
 /// (a single-objective sampler may instead refuse them at the first trial with an
-/// [`Error::Sampler`] whose message says "single objective"), ask and tell; then three of them twice with one seed, compared bit for bit.
+/// [`Error::Sampler`] whose message says "single objective"), ask and tell; then three of them
+/// twice with one seed, compared bit for bit.
 ///
 /// ```no_run
 /// use tunewise_core::conformance::sampler::check_sampler;

@@ -257,6 +257,59 @@ fn warm_start_begins_near_the_earlier_good_trials() {
     assert!((ws.mean[0] - 0.8).abs() < 0.15 && (ws.mean[1] - 0.3).abs() < 0.15, "{ws:?}");
 }
 
+// ---- constraints ----------------------------------------------------------------------------------
+
+/// Minimize x + y on [0, 1]² inside a disk of radius 0.25 around (0.7, 0.7): infeasible trials
+/// rank after every feasible one, so the run moves into the disk and along its rim.
+#[test]
+fn constraints_steer_cmaes_to_the_feasible_region() {
+    let optimum = 1.4 - 0.25 * 2f64.sqrt();
+    let run = |sampler: Box<dyn Sampler>| {
+        let study = Study::builder().sampler(sampler).create().unwrap();
+        study
+            .optimize(
+                |t: &mut Trial| -> Result<f64, TrialError> {
+                    let x = t.suggest_float("x", 0.0, 1.0)?;
+                    let y = t.suggest_float("y", 0.0, 1.0)?;
+                    t.set_constraints(vec![(x - 0.7).powi(2) + (y - 0.7).powi(2) - 0.0625])?;
+                    Ok(x + y)
+                },
+                Budget::trials(200),
+            )
+            .unwrap();
+        let late = &study.trials().unwrap()[100..];
+        let feasible = late.iter().filter(|t| t.is_feasible()).count() as f64 / late.len() as f64;
+        (feasible, study.best_value().unwrap_or(f64::INFINITY) - optimum)
+    };
+    let (mut cf, mut cr, mut rf, mut rr) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for seed in 0..8 {
+        let (f, r) = run(Box::new(cma(seed).build().unwrap()));
+        cf.push(f);
+        cr.push(r);
+        let (f, r) = run(Box::new(RandomSampler::with_seed(seed)));
+        rf.push(f);
+        rr.push(r);
+    }
+    eprintln!("constraints: feasible {cf:?} {rf:?} regret {cr:?} {rr:?}");
+    assert!(median(&cf) >= 0.6 && median(&rf) < 0.3, "feasible: CMA-ES {cf:?}, random {rf:?}");
+    assert!(median(&cr) < 0.1 * median(&rr), "regret: CMA-ES {cr:?}, random {rr:?}");
+}
+
+// ---- several workers -----------------------------------------------------------------------------
+
+/// Four workers on one study: trials are drawn from whatever generation is current when they
+/// start and told in the generation their number falls in; the search still converges.
+#[test]
+fn four_workers_still_converge() {
+    let mut parallel = Vec::new();
+    for seed in 0..4 {
+        let study = Study::builder().sampler(cma(seed).build().unwrap()).create().unwrap();
+        study.optimize_parallel(sphere5, Budget::trials(400), 4).unwrap();
+        parallel.push(study.best_value().unwrap());
+    }
+    assert!(median(&parallel) < 0.01, "best values with four workers: {parallel:?}");
+}
+
 // ---- resume and reproducibility -----------------------------------------------------------------
 
 fn params_of(study: &Study) -> Vec<Vec<(String, ParamValue)>> {
@@ -303,6 +356,29 @@ fn a_resumed_study_continues_with_the_same_proposals() {
     assert_eq!(params_of(&whole), params_of(&resumed));
 }
 
+/// The state is a function of the history: after four workers ran a study, a fresh sampler on a
+/// copy of its trials proposes exactly what the sampler that followed the study does.
+#[test]
+fn a_fresh_sampler_on_a_parallel_history_proposes_what_the_warm_one_does() {
+    let make = || cma(23).with_margin(true).restart(Restart::ipop()).build().unwrap();
+    let warm = Study::builder().sampler(make()).create().unwrap();
+    warm.optimize_parallel(mixed, Budget::trials(150), 4).unwrap();
+    let fresh = Study::builder().sampler(make()).create().unwrap();
+    for t in warm.trials().unwrap() {
+        let mut known = KnownTrial::complete(t.value().unwrap());
+        for p in &t.params {
+            known = known.param(&p.name, (*p.distribution).clone(), p.value());
+        }
+        fresh.add_trial(known).unwrap();
+    }
+    let ask = |study: &Study| {
+        let mut trial = study.ask().unwrap();
+        mixed(&mut trial).unwrap();
+        trial.params()
+    };
+    assert_eq!(ask(&warm), ask(&fresh));
+}
+
 #[test]
 fn the_same_seed_gives_the_same_trials() {
     for sep in [false, true] {
@@ -324,11 +400,12 @@ fn the_same_seed_gives_the_same_trials() {
 #[test]
 fn bad_settings_are_refused_with_the_setting_named() {
     let b = CmaEsSampler::builder;
-    let cases: [(CmaEsBuilder, &str); 10] = [
+    let cases: [(CmaEsBuilder, &str); 11] = [
         (b().sigma0(0.0), "sigma0"),
         (b().sigma0(1.5), "sigma0"),
         (b().sigma0(f64::NAN), "sigma0"),
         (b().population_size(1), "population_size"),
+        (b().population_size(usize::MAX), "population_size"),
         (b().restart(Restart::Ipop { factor: 1, max_restarts: 3 }), "restart"),
         (b().with_margin(true).margin_alpha(0.5), "margin_alpha"),
         (b().margin_alpha(0.01), "margin_alpha"),

@@ -13,8 +13,11 @@
 //!   neighbour just enough (always possible inside the cell);
 //! - a value with two: when the cell is at most `2 z s` wide the mean is clipped into
 //!   `[hi − z s, lo + z s]`; when it is wider, no mean works, so `A_ii` grows to make the
-//!   cell exactly `2 z s` wide and the mean goes to the cell's centre (the paper's two steps: the
-//!   mean correction, then the enlargement of `A` when the mean alone cannot do it).
+//!   cell exactly `2 z s` wide and the mean goes to the cell's centre.
+//!
+//! This follows the paper's two steps (correct the mean, then enlarge `A` when the mean alone
+//! cannot do it) with the conditions written out per side as above; the choice of the smallest
+//! enlargement, with the mean at the centre, is ours.
 //!
 //! `A` never shrinks (as in the paper); σ and `C` keep adapting underneath it.
 

@@ -15,6 +15,10 @@ use crate::rng::Rng;
 /// Key of the generator of a restart's mean.
 const TAG_RESTART: u64 = 0x7273_7472;
 
+/// The largest population: restarts stop growing it here (a generation of 2^20 trials is far
+/// past any budget, and its weights still fit in memory).
+pub(crate) const MAX_POPULATION: usize = 1 << 20;
+
 /// What [`CmaEsSampler`](super::CmaEsSampler) does when a run of CMA-ES stops: its mean, step
 /// size or values no longer change (tolfun, tolx), its covariance is ill-conditioned, or its
 /// best values stagnate.
@@ -92,7 +96,7 @@ impl Runner {
         };
         self.restarts += 1;
         let d = self.strategy.dim();
-        let lambda = self.strategy.population_size().saturating_mul(factor);
+        let lambda = self.strategy.population_size().saturating_mul(factor).min(MAX_POPULATION);
         let mut rng = Rng::derive(self.config.seed, &[TAG_RESTART, self.restarts as u64]);
         let mean: Vec<f64> = (0..d).map(|_| rng.uniform()).collect();
         self.strategy =
