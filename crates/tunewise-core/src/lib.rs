@@ -12,7 +12,7 @@
 //!   Samplers work in one internal `f64` per parameter.
 //! - Samplers: [`RandomSampler`], [`GridSampler`], [`CoarseToFineSampler`], [`QmcSampler`]
 //!   (scrambled Sobol and Halton sequences), [`TpeSampler`] (Bayesian: Tree-structured Parzen
-//!   Estimator).
+//!   Estimator), [`GpSampler`] (Bayesian: Gaussian process and log expected improvement).
 //! - [`Storage`] persists studies for one process ([`InMemoryStorage`]) or many.
 //!
 //! # Quick start
@@ -41,6 +41,7 @@ mod distribution;
 mod error;
 mod export;
 mod frozen;
+mod math;
 mod param;
 mod pruner;
 pub mod rng;
@@ -62,8 +63,8 @@ pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
 pub use sampler::{Sampler, StudyView};
 pub use samplers::{
-    CoarseToFineBuilder, CoarseToFineSampler, GridSampler, QmcKind, QmcSampler, RandomSampler,
-    TpeBuilder, TpeSampler, TpeWeights,
+    CoarseToFineBuilder, CoarseToFineSampler, GpBuilder, GpSampler, GridSampler, QmcKind,
+    QmcSampler, RandomSampler, TpeBuilder, TpeSampler, TpeWeights,
 };
 pub use search_space::SearchSpace;
 pub use storage::{InMemoryStorage, Storage};
@@ -76,8 +77,8 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{
-        Budget, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler, KnownTrial,
-        ParamValue, QmcSampler, RandomSampler, SearchSpace, StopReason, Study, StudyBuilder,
-        TpeSampler, Trial, TrialError, TrialState,
+        Budget, CoarseToFineSampler, Direction, Distribution, Flow, GpSampler, GridSampler,
+        KnownTrial, ParamValue, QmcSampler, RandomSampler, SearchSpace, StopReason, Study,
+        StudyBuilder, TpeSampler, Trial, TrialError, TrialState,
     };
 }

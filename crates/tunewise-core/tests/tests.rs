@@ -18,6 +18,9 @@ mod qmc;
 #[path = "it/tpe.rs"]
 mod tpe;
 
+#[path = "it/gp.rs"]
+mod gp;
+
 #[path = "it/bad_input.rs"]
 mod bad_input;
 #[path = "it/conformance.rs"]

@@ -1,12 +1,14 @@
 //! The samplers: one module per algorithm family.
 
 mod coarse_to_fine;
+mod gp;
 mod grid;
 mod qmc;
 mod random;
 mod tpe;
 
 pub use coarse_to_fine::{CoarseToFineBuilder, CoarseToFineSampler};
+pub use gp::{GpBuilder, GpSampler};
 pub use grid::GridSampler;
 pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;

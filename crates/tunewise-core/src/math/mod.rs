@@ -1,0 +1,3 @@
+//! Numerical building blocks shared by the samplers (crate-private).
+
+pub(crate) mod lbfgsb;
