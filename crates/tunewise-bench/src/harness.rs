@@ -32,9 +32,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tunewise_core::{
-    Budget, CoarseToFineSampler, Direction, Distribution, FrozenTrial, ParamValue, QmcSampler,
-    RandomSampler, Sampler, SearchSpace, Study, StudyView, TpeSampler, Trial, TrialError,
-    TrialState,
+    Budget, CoarseToFineSampler, Direction, Distribution, FrozenTrial, GpSampler, ParamValue,
+    QmcSampler, RandomSampler, Sampler, SearchSpace, Study, StudyView, TpeSampler, Trial,
+    TrialError, TrialState,
 };
 
 use crate::functions::{self, TestFunction};
@@ -78,6 +78,7 @@ pub fn registry() -> Vec<SamplerEntry> {
         entry("tpe-multivariate", |seed| {
             Ok(Box::new(TpeSampler::builder().multivariate(true).seed(seed).build()?))
         }),
+        entry("gp", |seed| Ok(Box::new(GpSampler::with_seed(seed)))),
         entry("qmc-sobol", |seed| Ok(Box::new(QmcSampler::sobol().seed(seed)))),
         entry("qmc-halton", |seed| Ok(Box::new(QmcSampler::halton().seed(seed)))),
     ]
