@@ -77,10 +77,12 @@ impl Default for Settings {
 /// [`RandomSampler`](crate::RandomSampler).
 ///
 /// **Parallel workers** (kriging believer): trials still running count as observations at the
-/// model's own prediction there. The model then knows their points are taken, and its
-/// uncertainty there shrinks, so parallel workers spread out instead of proposing the same
-/// point. The study therefore stores each parameter as soon as it is suggested (see
-/// [`Sampler::wants_running_params`]).
+/// model's own prediction there, believed exactly (no noise), and count for the incumbent too.
+/// Their points then have no expected improvement left, so parallel workers spread out instead
+/// of proposing the same point. The study stores each parameter as soon as it is suggested (see
+/// [`Sampler::wants_running_params`]); within one process the sampler also remembers its own
+/// proposals until their trials finish, and computes proposals one at a time, so that a trial
+/// sees the points of those started just before it even before they are stored.
 ///
 /// **Constraints** (a trial is feasible when all its constraint values are ≤ 0): one Gaussian
 /// process per constraint; the acquisition is `log EI + Σ log P(cᵢ ≤ 0)`, with the best
@@ -393,6 +395,10 @@ impl Sampler for GpSampler {
                 .is_ok_and(|i| trials[i].state.is_finished())
         };
         inflight.retain(|n, _| !finished(*n));
+        // A trial abandoned without an end would stay forever: keep only the newest.
+        while inflight.len() > 256 {
+            inflight.pop_first();
+        }
         let names: Vec<&Arc<str>> = space.iter().map(|(n, _)| n).collect();
         let dims: Vec<Dim> = space.iter().map(|(_, d)| Dim::new(d.clone())).collect();
         let cat: Vec<bool> = dims.iter().map(Dim::is_categorical).collect();

@@ -10,10 +10,10 @@
 //! signal variance; a Gamma(1.1, 30) on the noise variance (small noise is likely, large noise
 //! possible).
 
-use nalgebra::{Cholesky, DMatrix, DVector};
+use nalgebra::{DMatrix, DVector};
 
 use super::kernel::{delta2, matern52, scaled_dist, KernelParams};
-use crate::math::lbfgsb;
+use crate::math::{cholesky, lbfgsb};
 
 /// Smallest noise variance (standardized units): keeps the Cholesky factorization stable.
 pub(crate) const MIN_NOISE: f64 = 1e-6;
@@ -67,17 +67,17 @@ fn params_of(theta: &[f64], d: usize) -> KernelParams {
     }
 }
 
-/// The kernel matrix with noise on the diagonal.
-fn gram(data: &Data<'_>, p: &KernelParams) -> DMatrix<f64> {
+/// The kernel matrix with noise on the diagonal (row-major).
+fn gram(data: &Data<'_>, p: &KernelParams) -> Vec<f64> {
     let n = data.n();
-    let mut k = DMatrix::zeros(n, n);
+    let mut k = vec![0.0; n * n];
     for i in 0..n {
-        k[(i, i)] = p.signal + if i < data.exact_from { p.noise } else { MIN_NOISE };
+        k[i * n + i] = p.signal + if i < data.exact_from { p.noise } else { MIN_NOISE };
         let xi = data.row(i);
         for j in 0..i {
             let v = p.signal * matern52(scaled_dist(xi, data.row(j), &p.inv_sq_ls, data.cat)).0;
-            k[(i, j)] = v;
-            k[(j, i)] = v;
+            k[i * n + j] = v;
+            k[j * n + i] = v;
         }
     }
     k
@@ -87,15 +87,15 @@ fn gram(data: &Data<'_>, p: &KernelParams) -> DMatrix<f64> {
 fn neg_log_posterior(data: &Data<'_>, theta: &[f64], grad: &mut [f64]) -> f64 {
     let (n, d) = (data.n(), data.d());
     let p = params_of(theta, d);
-    let Some(chol) = Cholesky::new(gram(data, &p)) else {
+    let Some(l) = cholesky::factor(&gram(data, &p), n) else {
         return f64::INFINITY;
     };
-    let alpha = chol.solve(&DVector::from_column_slice(data.y));
-    let l = chol.l_dirty();
-    let logdet: f64 = (0..n).map(|i| l[(i, i)].ln()).sum::<f64>() * 2.0;
-    let fit = 0.5 * data.y.iter().zip(alpha.iter()).map(|(a, b)| a * b).sum::<f64>();
+    let mut alpha = data.y.to_vec();
+    cholesky::solve(&l, n, &mut alpha);
+    let logdet: f64 = (0..n).map(|i| l[i * n + i].ln()).sum::<f64>() * 2.0;
+    let fit = 0.5 * cholesky::dot(data.y, &alpha);
     let nll = fit + 0.5 * logdet + 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
-    let kinv = chol.inverse();
+    let kinv = cholesky::inverse(&l, n);
     // d nll / dθ = −½ Σ_ik (α_i α_k − K⁻¹_ik) ∂K_ik/∂θ.
     grad.iter_mut().for_each(|g| *g = 0.0);
     let mut g_signal = 0.0;
@@ -103,7 +103,7 @@ fn neg_log_posterior(data: &Data<'_>, theta: &[f64], grad: &mut [f64]) -> f64 {
     let mut dd = vec![0.0; d];
     for i in 0..n {
         let xi = data.row(i);
-        let wii = alpha[i] * alpha[i] - kinv[(i, i)];
+        let wii = alpha[i] * alpha[i] - kinv[i * n + i];
         if i < data.exact_from {
             trace_w += wii;
         }
@@ -117,7 +117,7 @@ fn neg_log_posterior(data: &Data<'_>, theta: &[f64], grad: &mut [f64]) -> f64 {
             }
             let (m, dm) = matern52(s);
             // Off-diagonal pairs count twice.
-            let w = 2.0 * (alpha[i] * alpha[k] - kinv[(i, k)]);
+            let w = 2.0 * (alpha[i] * alpha[k] - kinv[i * n + k]);
             g_signal += w * p.signal * m;
             let wd = w * p.signal * dm;
             for j in 0..d {
@@ -147,8 +147,20 @@ fn neg_log_posterior(data: &Data<'_>, theta: &[f64], grad: &mut [f64]) -> f64 {
     nll - prior
 }
 
-/// Fits the hyperparameters (maximum a posteriori) from the better of `warm` (the previous
-/// trial's, when given) and the default start; returns the fitted `theta` (logarithms).
+/// Work allowed to a warm-started fit, in units of n³ (a factorization and inverse cost about
+/// ⅔·n³ flops): many iterations on small histories, a few on large ones, where the previous
+/// trial's fit is already close (one new observation moves the optimum little).
+const WARM_FIT_WORK: f64 = 1.5e8;
+/// Up to this many observations the default start is compared with the warm start each trial;
+/// above, only while there is no warm start (the comparison costs two factorizations).
+const COMPARE_DEFAULT_UP_TO: usize = 150;
+
+/// Fits the hyperparameters (maximum a posteriori); returns the fitted `theta` (logarithms).
+///
+/// The start: `warm` (the previous trial's fit) when given, unless the default start is better
+/// (compared on histories of up to 150 observations); the default start otherwise. A cold fit
+/// may take `max_iters` iterations; a warm one is also held to a work budget that shrinks as
+/// `n³` grows (at least 4 evaluations).
 pub(crate) fn fit_theta(
     data: &Data<'_>,
     warm: Option<&[f64]>,
@@ -167,16 +179,23 @@ pub(crate) fn fit_theta(
     let default = default_theta(d, fixed_noise);
     let mut grad = vec![0.0; default.len()];
     let mut start = default.clone();
+    let mut max_evals = 2 * max_iters + 5;
     if let Some(w) = warm.filter(|w| w.len() == default.len() && w.iter().all(|v| v.is_finite())) {
-        let f_default = neg_log_posterior(data, &default, &mut grad);
-        let f_warm = neg_log_posterior(data, w, &mut grad);
-        if f_warm.is_finite() && (f_default.is_nan() || f_warm <= f_default) {
-            start = w.to_vec();
+        let n = data.n();
+        start = w.to_vec();
+        if n <= COMPARE_DEFAULT_UP_TO {
+            let f_default = neg_log_posterior(data, &default, &mut grad);
+            let f_warm = neg_log_posterior(data, w, &mut grad);
+            if !f_warm.is_finite() || f_default < f_warm {
+                start = default.clone();
+            }
         }
+        let budget = (WARM_FIT_WORK / (n as f64).powi(3)).max(4.0);
+        max_evals = max_evals.min(budget as usize);
     }
     let opts = lbfgsb::Options {
         max_iters,
-        max_evals: 2 * max_iters + 5,
+        max_evals,
         pgtol: 1e-2,
         ftol: 1e-9,
         ..lbfgsb::Options::default()
@@ -206,17 +225,21 @@ impl Gp {
     pub(crate) fn new(data: &Data<'_>, theta: &[f64]) -> Option<Gp> {
         let d = data.d();
         let mut params = params_of(theta, d);
-        let mut chol = None;
+        let n = data.n();
+        let mut l = None;
         for _ in 0..4 {
-            chol = Cholesky::new(gram(data, &params));
-            if chol.is_some() {
+            l = cholesky::factor(&gram(data, &params), n);
+            if l.is_some() {
                 break;
             }
             params.noise = (params.noise * 100.0).max(1e-6);
         }
-        let chol = chol?;
-        let alpha = chol.solve(&DVector::from_column_slice(data.y));
-        let kinv = chol.inverse();
+        let l = l?;
+        let mut alpha = data.y.to_vec();
+        cholesky::solve(&l, n, &mut alpha);
+        let alpha = DVector::from_vec(alpha);
+        // Symmetric: row-major and column-major read the same.
+        let kinv = DMatrix::from_vec(n, n, cholesky::inverse(&l, n));
         Some(Gp { d, cat: data.cat.to_vec(), x: data.x.to_vec(), params, alpha, kinv })
     }
 
