@@ -33,8 +33,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tunewise_core::{
     Budget, CmaEsSampler, CoarseToFineSampler, Crossover, Direction, Distribution, FrozenTrial,
-    Mutation, NsgaIISampler, ParamValue, QmcSampler, RandomSampler, Sampler, SearchSpace, Study,
-    StudyView, TpeSampler, Trial, TrialError, TrialState,
+    GpSampler, Mutation, NsgaIISampler, ParamValue, QmcSampler, RandomSampler, Sampler,
+    SearchSpace, Study, StudyView, TpeSampler, Trial, TrialError, TrialState,
 };
 
 use crate::functions::{self, TestFunction};
@@ -87,6 +87,7 @@ pub fn registry() -> Vec<SamplerEntry> {
         entry("tpe-multivariate", |seed| {
             Ok(Box::new(TpeSampler::builder().multivariate(true).seed(seed).build()?))
         }),
+        entry("gp", |seed| Ok(Box::new(GpSampler::with_seed(seed)))),
         single("cmaes", |seed| Ok(Box::new(CmaEsSampler::with_seed(seed)))),
         single("cmaes-sep", |seed| {
             Ok(Box::new(CmaEsSampler::builder().separable(true).seed(seed).build()?))

@@ -12,8 +12,9 @@
 //!   Samplers work in one internal `f64` per parameter.
 //! - Samplers: [`RandomSampler`], [`GridSampler`], [`CoarseToFineSampler`], [`QmcSampler`]
 //!   (scrambled Sobol and Halton sequences), [`TpeSampler`] (Bayesian: Tree-structured Parzen
-//!   Estimator), [`NsgaIISampler`] (evolutionary, for several objectives), [`CmaEsSampler`]
-//!   (evolution strategy for numeric spaces).
+//!   Estimator), [`GpSampler`] (Bayesian: Gaussian process and log expected improvement),
+//!   [`NsgaIISampler`] (evolutionary, for several objectives), [`CmaEsSampler`] (evolution
+//!   strategy for numeric spaces).
 //! - [`Storage`] persists studies for one process ([`InMemoryStorage`]) or many.
 //!
 //! # Quick start
@@ -42,6 +43,7 @@ mod distribution;
 mod error;
 mod export;
 mod frozen;
+mod math;
 mod multi_objective;
 mod param;
 mod pruner;
@@ -65,8 +67,8 @@ pub use pruner::{NopPruner, Pruner};
 pub use sampler::{Sampler, StudyView};
 pub use samplers::{
     CmaEsBuilder, CmaEsSampler, CmaEsStatus, CoarseToFineBuilder, CoarseToFineSampler, Crossover,
-    GridSampler, Mutation, NsgaIIBuilder, NsgaIISampler, QmcKind, QmcSampler, RandomSampler,
-    Restart, TpeBuilder, TpeSampler, TpeWeights,
+    GpBuilder, GpSampler, GridSampler, Mutation, NsgaIIBuilder, NsgaIISampler, QmcKind, QmcSampler,
+    RandomSampler, Restart, TpeBuilder, TpeSampler, TpeWeights,
 };
 pub use search_space::SearchSpace;
 pub use storage::{InMemoryStorage, Storage};
@@ -79,8 +81,8 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{
-        Budget, CmaEsSampler, CoarseToFineSampler, Direction, Distribution, Flow, GridSampler,
-        KnownTrial, NsgaIISampler, ParamValue, QmcSampler, RandomSampler, SearchSpace, StopReason,
-        Study, StudyBuilder, TpeSampler, Trial, TrialError, TrialState,
+        Budget, CmaEsSampler, CoarseToFineSampler, Direction, Distribution, Flow, GpSampler,
+        GridSampler, KnownTrial, NsgaIISampler, ParamValue, QmcSampler, RandomSampler, SearchSpace,
+        StopReason, Study, StudyBuilder, TpeSampler, Trial, TrialError, TrialState,
     };
 }

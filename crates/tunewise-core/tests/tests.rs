@@ -24,6 +24,9 @@ mod nsga2;
 #[path = "it/cmaes.rs"]
 mod cmaes;
 
+#[path = "it/gp.rs"]
+mod gp;
+
 #[path = "it/bad_input.rs"]
 mod bad_input;
 #[path = "it/conformance.rs"]

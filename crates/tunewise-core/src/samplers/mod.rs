@@ -2,6 +2,7 @@
 
 mod cmaes;
 mod coarse_to_fine;
+mod gp;
 mod grid;
 mod nsga2;
 mod qmc;
@@ -10,6 +11,7 @@ mod tpe;
 
 pub use cmaes::{CmaEsBuilder, CmaEsSampler, CmaEsStatus, Restart};
 pub use coarse_to_fine::{CoarseToFineBuilder, CoarseToFineSampler};
+pub use gp::{GpBuilder, GpSampler};
 pub use grid::GridSampler;
 pub use nsga2::{Crossover, Mutation, NsgaIIBuilder, NsgaIISampler};
 pub use qmc::{QmcKind, QmcSampler};

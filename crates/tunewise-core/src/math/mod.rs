@@ -1,0 +1,4 @@
+//! Numerical building blocks shared by the samplers (crate-private).
+
+pub(crate) mod cholesky;
+pub(crate) mod lbfgsb;
