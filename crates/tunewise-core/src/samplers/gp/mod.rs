@@ -282,14 +282,18 @@ impl GpSampler {
     /// Fits one model's hyperparameters (warm-started) and conditions it on `data`.
     fn fit(&self, key: usize, data: &Data<'_>) -> Option<(Gp, Vec<f64>)> {
         let warm = self.warm().get(&key).cloned();
-        let theta = model::fit_theta(
+        let (theta, solved) = model::fit_theta(
             data,
             warm.as_deref(),
             self.settings.deterministic,
             self.settings.max_fit_iterations,
         );
         self.warm().insert(key, theta.clone());
-        Gp::new(data, &theta).map(|gp| (gp, theta))
+        let gp = match solved {
+            Some(solved) => Some(Gp::from_solved(data, &theta, solved)),
+            None => Gp::new(data, &theta),
+        };
+        gp.map(|gp| (gp, theta))
     }
 
     fn candidates(&self, n: usize) -> usize {

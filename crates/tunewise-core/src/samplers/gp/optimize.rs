@@ -228,7 +228,6 @@ fn local_search(
     let mut moves = Vec::new();
     let mut batch = Vec::new();
     for _round in 0..3 {
-        let mut changed = false;
         if !continuous.is_empty() {
             let start: Vec<f64> = continuous.iter().map(|&j| x[j]).collect();
             let base = x.to_vec();
@@ -264,9 +263,11 @@ fn local_search(
                 for (k, &j) in continuous.iter().enumerate() {
                     x[j] = found.x[k];
                 }
-                changed = true;
             }
         }
+        // Another round only if a discrete move changed the point the continuous search started
+        // from.
+        let mut changed = false;
         for j in 0..d {
             dims[j].moves(x[j], &mut moves);
             if moves.is_empty() {
