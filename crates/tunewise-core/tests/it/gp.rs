@@ -500,6 +500,17 @@ fn the_same_seed_gives_the_same_trials() {
     let c = run(gp(12).n_startup_trials(5));
     assert_eq!(a, b);
     assert_ne!(a, c);
+    // One worker thread is the same sequence as the plain loop.
+    let study =
+        Study::builder().sampler(gp(11).n_startup_trials(5).build().unwrap()).create().unwrap();
+    study.optimize_parallel(mixed, Budget::trials(20), 1).unwrap();
+    let d: Vec<Vec<(String, ParamValue)>> = study
+        .trials()
+        .unwrap()
+        .iter()
+        .map(|t| t.params.iter().map(|p| (p.name.to_string(), p.value())).collect())
+        .collect();
+    assert_eq!(a, d);
 }
 
 #[test]
