@@ -133,6 +133,24 @@ fn gp_beats_random_search_on_standard_functions() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A wide int range and a stepped float: the gradient search relaxes them and rounds.
+#[test]
+fn wide_grids_are_searched_to_their_optimum() {
+    let f = |t: &mut Trial| -> Result<f64, TrialError> {
+        let n = t.suggest_int("n", 0, 2000)?;
+        let r = t.suggest_float_step("r", 0.0, 10.0, 0.01)?;
+        Ok(((n - 1237) as f64 / 100.0).powi(2) + (r - 6.43).powi(2))
+    };
+    let mut gaps = Vec::new();
+    for seed in 0..6 {
+        let study = Study::builder().sampler(gp(seed).build().unwrap()).create().unwrap();
+        study.optimize(f, Budget::trials(25)).unwrap();
+        gaps.push(study.best_value().unwrap());
+    }
+    // Within 0.05 is within 5 steps of n from 1237 and 0.2 of r from 6.43.
+    assert!(median(&gaps) < 0.05, "best values {gaps:?}");
+}
+
 // ---- constraints --------------------------------------------------------------------------------
 
 /// Minimize x + y on [0, 1]² inside a disk of radius 0.25 around (0.7, 0.7) (a fifth of the
@@ -477,7 +495,7 @@ fn parallel_workers_spread_their_proposals() {
     let with = spread(&|seed| Box::new(gp(seed).n_startup_trials(8).build().unwrap()));
     let without = spread(&|seed| Box::new(Blind(gp(seed).n_startup_trials(8))));
     eprintln!("spread with believer {with:.4}, blind {without:.4}");
-    assert!(with > 1.4 * without, "spread with believer {with:.4}, blind {without:.4}");
+    assert!(with > 1.3 * without, "spread with believer {with:.4}, blind {without:.4}");
 }
 
 // ---- reproducibility --------------------------------------------------------------------------

@@ -69,9 +69,10 @@ impl Default for Settings {
 /// 3. maximizes the logarithm of expected improvement (log-EI, Ament et al. 2023: EI in log
 ///    space stays informative where plain EI underflows to zero; Snoek et al. 2012 for EI with
 ///    GPs in hyperparameter tuning): a few hundred to two thousand random candidates and
-///    perturbations of the best trials, evaluated in one batch, then L-BFGS-B on the continuous
-///    coordinates from the best few and a local search over neighbouring grid values and other
-///    choices for ints, stepped floats and categoricals.
+///    perturbations of the best trials, evaluated in one batch, then from the best few L-BFGS-B
+///    on the numeric coordinates (ints and stepped floats relaxed, then rounded to their grid)
+///    and a local search over neighbouring grid values and other choices for ints, stepped
+///    floats and categoricals.
 ///
 /// Parameters outside the intersection space are drawn uniformly at random, as by
 /// [`RandomSampler`](crate::RandomSampler).
