@@ -112,7 +112,7 @@ impl Default for Settings {
 /// model-driven trial) may take [`max_fit_iterations`](GpBuilder::max_fit_iterations). Each
 /// constraint adds its own fit. The acquisition search costs O(candidates · n²); the number of
 /// candidates shrinks as n grows (2,048 up to n ≈ 100, then `2·10⁷ / n²`, at least 256).
-/// Measured on 10 continuous parameters: about 38 ms per trial at 100 finished trials and 39 ms
+/// Measured on 10 continuous parameters: 27–38 ms per trial at 100 finished trials and 33–39 ms
 /// at 300, on a loaded 2-core machine (`cargo bench -p tunewise-bench --bench gp`, see
 /// `docs/benchmarks.md`); the first trial of a sampler meeting 300 trials cold takes about 0.4 s.
 ///
