@@ -444,12 +444,16 @@ fn a_running_trial_s_point_is_not_proposed_again() {
     assert!(median(&with) > 3.0 * median(&without), "believer {with:?} vs blind {without:?}");
 }
 
-/// Mean distance from each model-driven trial to the nearest trial that was running when it
-/// started, over 3 seeds of 4 workers.
-fn spread(make: &dyn Fn(u64) -> Box<dyn Sampler>) -> f64 {
-    let mut total = 0.0;
+/// Four workers: no model-driven trial repeats the point of a trial running when it started
+/// (within 1e-5 on a range of 10), and the study still converges. (The comparison with a GP
+/// blind to running trials is the deterministic test above: with threads, how much proposals
+/// overlap depends on timing.)
+#[test]
+fn parallel_workers_do_not_repeat_running_points() {
+    let mut closest = f64::INFINITY;
     for seed in 0..3 {
-        let study = Study::builder().sampler(make(seed)).create().unwrap();
+        let s = gp(seed).n_startup_trials(8).build().unwrap();
+        let study = Study::builder().sampler(s).create().unwrap();
         study
             .optimize_parallel(
                 |t: &mut Trial| -> Result<f64, TrialError> {
@@ -464,38 +468,23 @@ fn spread(make: &dyn Fn(u64) -> Box<dyn Sampler>) -> f64 {
             )
             .unwrap();
         let trials = study.trials().unwrap();
-        let (mut sum, mut count) = (0.0, 0);
-        for t in &trials[10..] {
+        let mut overlaps = 0;
+        for t in &trials[8..] {
             let start = t.datetime_start.unwrap();
             let p = point(t);
-            let near = trials
-                .iter()
-                .filter(|o| o.number != t.number)
-                .filter(|o| {
-                    o.datetime_start.unwrap() <= start && o.datetime_complete.unwrap() > start
-                })
-                .map(|o| {
+            for o in trials.iter().filter(|o| o.number != t.number) {
+                if o.datetime_start.unwrap() <= start && o.datetime_complete.unwrap() > start {
                     let q = point(o);
-                    ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt()
-                })
-                .fold(f64::INFINITY, f64::min);
-            if near.is_finite() {
-                sum += near;
-                count += 1;
+                    closest = closest.min(((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt());
+                    overlaps += 1;
+                }
             }
         }
-        assert!(count >= 10, "the workers hardly overlapped ({count} trials)");
-        total += sum / count as f64;
+        assert!(overlaps >= 10, "the workers hardly overlapped ({overlaps} pairs)");
+        assert!(study.best_value().unwrap() < 0.5, "best {}", study.best_value().unwrap());
     }
-    total / 3.0
-}
-
-#[test]
-fn parallel_workers_spread_their_proposals() {
-    let with = spread(&|seed| Box::new(gp(seed).n_startup_trials(8).build().unwrap()));
-    let without = spread(&|seed| Box::new(Blind(gp(seed).n_startup_trials(8))));
-    eprintln!("spread with believer {with:.4}, blind {without:.4}");
-    assert!(with > 1.3 * without, "spread with believer {with:.4}, blind {without:.4}");
+    eprintln!("closest overlapping pair: {closest:e}");
+    assert!(closest > 1e-5, "two overlapping trials {closest:e} apart");
 }
 
 // ---- reproducibility --------------------------------------------------------------------------
