@@ -133,6 +133,24 @@ fn gp_beats_random_search_on_standard_functions() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A wide int range and a stepped float: the gradient search relaxes them and rounds.
+#[test]
+fn wide_grids_are_searched_to_their_optimum() {
+    let f = |t: &mut Trial| -> Result<f64, TrialError> {
+        let n = t.suggest_int("n", 0, 2000)?;
+        let r = t.suggest_float_step("r", 0.0, 10.0, 0.01)?;
+        Ok(((n - 1237) as f64 / 100.0).powi(2) + (r - 6.43).powi(2))
+    };
+    let mut gaps = Vec::new();
+    for seed in 0..6 {
+        let study = Study::builder().sampler(gp(seed).build().unwrap()).create().unwrap();
+        study.optimize(f, Budget::trials(25)).unwrap();
+        gaps.push(study.best_value().unwrap());
+    }
+    // Within 0.05 is within 5 steps of n from 1237 and 0.2 of r from 6.43.
+    assert!(median(&gaps) < 0.05, "best values {gaps:?}");
+}
+
 // ---- constraints --------------------------------------------------------------------------------
 
 /// Minimize x + y on [0, 1]² inside a disk of radius 0.25 around (0.7, 0.7) (a fifth of the
@@ -426,12 +444,16 @@ fn a_running_trial_s_point_is_not_proposed_again() {
     assert!(median(&with) > 3.0 * median(&without), "believer {with:?} vs blind {without:?}");
 }
 
-/// Mean distance from each model-driven trial to the nearest trial that was running when it
-/// started, over 3 seeds of 4 workers.
-fn spread(make: &dyn Fn(u64) -> Box<dyn Sampler>) -> f64 {
-    let mut total = 0.0;
+/// Four workers: no model-driven trial repeats the point of a trial running when it started
+/// (within 1e-5 on a range of 10), and the study still converges. (The comparison with a GP
+/// blind to running trials is the deterministic test above: with threads, how much proposals
+/// overlap depends on timing.)
+#[test]
+fn parallel_workers_do_not_repeat_running_points() {
+    let mut closest = f64::INFINITY;
     for seed in 0..3 {
-        let study = Study::builder().sampler(make(seed)).create().unwrap();
+        let s = gp(seed).n_startup_trials(8).build().unwrap();
+        let study = Study::builder().sampler(s).create().unwrap();
         study
             .optimize_parallel(
                 |t: &mut Trial| -> Result<f64, TrialError> {
@@ -446,38 +468,23 @@ fn spread(make: &dyn Fn(u64) -> Box<dyn Sampler>) -> f64 {
             )
             .unwrap();
         let trials = study.trials().unwrap();
-        let (mut sum, mut count) = (0.0, 0);
-        for t in &trials[10..] {
+        let mut overlaps = 0;
+        for t in &trials[8..] {
             let start = t.datetime_start.unwrap();
             let p = point(t);
-            let near = trials
-                .iter()
-                .filter(|o| o.number != t.number)
-                .filter(|o| {
-                    o.datetime_start.unwrap() <= start && o.datetime_complete.unwrap() > start
-                })
-                .map(|o| {
+            for o in trials.iter().filter(|o| o.number != t.number) {
+                if o.datetime_start.unwrap() <= start && o.datetime_complete.unwrap() > start {
                     let q = point(o);
-                    ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt()
-                })
-                .fold(f64::INFINITY, f64::min);
-            if near.is_finite() {
-                sum += near;
-                count += 1;
+                    closest = closest.min(((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt());
+                    overlaps += 1;
+                }
             }
         }
-        assert!(count >= 10, "the workers hardly overlapped ({count} trials)");
-        total += sum / count as f64;
+        assert!(overlaps >= 10, "the workers hardly overlapped ({overlaps} pairs)");
+        assert!(study.best_value().unwrap() < 0.5, "best {}", study.best_value().unwrap());
     }
-    total / 3.0
-}
-
-#[test]
-fn parallel_workers_spread_their_proposals() {
-    let with = spread(&|seed| Box::new(gp(seed).n_startup_trials(8).build().unwrap()));
-    let without = spread(&|seed| Box::new(Blind(gp(seed).n_startup_trials(8))));
-    eprintln!("spread with believer {with:.4}, blind {without:.4}");
-    assert!(with > 1.4 * without, "spread with believer {with:.4}, blind {without:.4}");
+    eprintln!("closest overlapping pair: {closest:e}");
+    assert!(closest > 1e-5, "two overlapping trials {closest:e} apart");
 }
 
 // ---- reproducibility --------------------------------------------------------------------------
@@ -500,6 +507,17 @@ fn the_same_seed_gives_the_same_trials() {
     let c = run(gp(12).n_startup_trials(5));
     assert_eq!(a, b);
     assert_ne!(a, c);
+    // One worker thread is the same sequence as the plain loop.
+    let study =
+        Study::builder().sampler(gp(11).n_startup_trials(5).build().unwrap()).create().unwrap();
+    study.optimize_parallel(mixed, Budget::trials(20), 1).unwrap();
+    let d: Vec<Vec<(String, ParamValue)>> = study
+        .trials()
+        .unwrap()
+        .iter()
+        .map(|t| t.params.iter().map(|p| (p.name.to_string(), p.value())).collect())
+        .collect();
+    assert_eq!(a, d);
 }
 
 #[test]

@@ -69,9 +69,10 @@ impl Default for Settings {
 /// 3. maximizes the logarithm of expected improvement (log-EI, Ament et al. 2023: EI in log
 ///    space stays informative where plain EI underflows to zero; Snoek et al. 2012 for EI with
 ///    GPs in hyperparameter tuning): a few hundred to two thousand random candidates and
-///    perturbations of the best trials, evaluated in one batch, then L-BFGS-B on the continuous
-///    coordinates from the best few and a local search over neighbouring grid values and other
-///    choices for ints, stepped floats and categoricals.
+///    perturbations of the best trials, evaluated in one batch, then from the best few L-BFGS-B
+///    on the numeric coordinates (ints and stepped floats relaxed, then rounded to their grid)
+///    and a local search over neighbouring grid values and other choices for ints, stepped
+///    floats and categoricals.
 ///
 /// Parameters outside the intersection space are drawn uniformly at random, as by
 /// [`RandomSampler`](crate::RandomSampler).
@@ -104,11 +105,16 @@ impl Default for Settings {
 /// [`TpeSampler`](crate::TpeSampler) on smooth problems. For thousands of trials, many
 /// categorical or conditional parameters, or cheap objectives, use TPE.
 ///
-/// **Cost.** Per trial, O(n³) in the number n of complete trials (Cholesky factorizations of
-/// the n × n kernel matrix, a few per fit; one more per constraint), plus O(candidates · n²) to
-/// evaluate the acquisition. The number of candidates shrinks as n grows (2,048 up to n ≈ 100,
-/// then `2·10⁷ / n²`, at least 256). Measured on 10 continuous parameters: see
-/// `cargo bench -p tunewise-bench --bench gp` and `docs/benchmarks.md`.
+/// **Cost.** Per trial, O(n³) in the number n of complete trials: each step of the
+/// hyperparameter fit factorizes and inverts the n × n kernel matrix. A warm-started fit is held
+/// to a work budget that shrinks as n³ grows (about 30 steps at n = 100, 2 from n ≈ 250 on; the
+/// fit is amortized over trials, each continuing from the previous one); a cold fit (the first
+/// model-driven trial) may take [`max_fit_iterations`](GpBuilder::max_fit_iterations). Each
+/// constraint adds its own fit. The acquisition search costs O(candidates · n²); the number of
+/// candidates shrinks as n grows (2,048 up to n ≈ 100, then `2·10⁷ / n²`, at least 256).
+/// Measured on 10 continuous parameters: 27–38 ms per trial at 100 finished trials and 33–39 ms
+/// at 300, on a loaded 2-core machine (`cargo bench -p tunewise-bench --bench gp`, see
+/// `docs/benchmarks.md`); the first trial of a sampler meeting 300 trials cold takes about 0.4 s.
 ///
 /// **Reproducible.** The proposal of a trial depends only on the seed, the trial number and
 /// the history (and, through the warm start, on the previous fits): a seeded single-threaded
@@ -282,14 +288,18 @@ impl GpSampler {
     /// Fits one model's hyperparameters (warm-started) and conditions it on `data`.
     fn fit(&self, key: usize, data: &Data<'_>) -> Option<(Gp, Vec<f64>)> {
         let warm = self.warm().get(&key).cloned();
-        let theta = model::fit_theta(
+        let (theta, solved) = model::fit_theta(
             data,
             warm.as_deref(),
             self.settings.deterministic,
             self.settings.max_fit_iterations,
         );
         self.warm().insert(key, theta.clone());
-        Gp::new(data, &theta).map(|gp| (gp, theta))
+        let gp = match solved {
+            Some(solved) => Some(Gp::from_solved(data, &theta, solved)),
+            None => Gp::new(data, &theta),
+        };
+        gp.map(|gp| (gp, theta))
     }
 
     fn candidates(&self, n: usize) -> usize {

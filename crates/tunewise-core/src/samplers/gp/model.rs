@@ -85,10 +85,22 @@ fn gram(data: &Data<'_>, p: &KernelParams) -> Vec<f64> {
 
 /// Minus the log posterior of `theta` (log marginal likelihood plus log prior), and its gradient.
 fn neg_log_posterior(data: &Data<'_>, theta: &[f64], grad: &mut [f64]) -> f64 {
+    neg_log_posterior_solved(data, theta, grad).0
+}
+
+/// `α = K⁻¹y` and `K⁻¹` (row-major) at some hyperparameters.
+type Solved = (Vec<f64>, Vec<f64>);
+
+/// [`neg_log_posterior`], also returning what conditioning on `data` at `theta` needs.
+fn neg_log_posterior_solved(
+    data: &Data<'_>,
+    theta: &[f64],
+    grad: &mut [f64],
+) -> (f64, Option<Solved>) {
     let (n, d) = (data.n(), data.d());
     let p = params_of(theta, d);
     let Some(l) = cholesky::factor(&gram(data, &p), n) else {
-        return f64::INFINITY;
+        return (f64::INFINITY, None);
     };
     let mut alpha = data.y.to_vec();
     cholesky::solve(&l, n, &mut alpha);
@@ -144,29 +156,32 @@ fn neg_log_posterior(data: &Data<'_>, theta: &[f64], grad: &mut [f64]) -> f64 {
         prior += 0.1 * p.noise.ln() - 30.0 * p.noise;
         grad[d + 1] -= 0.1 - 30.0 * p.noise;
     }
-    nll - prior
+    (nll - prior, Some((alpha, kinv)))
 }
 
 /// Work allowed to a warm-started fit, in units of n³ (a factorization and inverse cost about
-/// ⅔·n³ flops): many iterations on small histories, a few on large ones, where the previous
-/// trial's fit is already close (one new observation moves the optimum little).
-const WARM_FIT_WORK: f64 = 1.5e8;
+/// ⅔·n³ multiply-adds): about 30 evaluations at n = 100, 4 at 200, and at least 2 (a start and
+/// one step) from n ≈ 250 on. The fit is amortized over trials: each trial's fit starts where
+/// the previous one stopped, and one new observation moves the optimum little, so a few steps
+/// per trial keep it close to the optimum.
+const WARM_FIT_WORK: f64 = 3e7;
 /// Up to this many observations the default start is compared with the warm start each trial;
 /// above, only while there is no warm start (the comparison costs two factorizations).
 const COMPARE_DEFAULT_UP_TO: usize = 150;
 
-/// Fits the hyperparameters (maximum a posteriori); returns the fitted `theta` (logarithms).
+/// Fits the hyperparameters (maximum a posteriori); returns the fitted `theta` (logarithms)
+/// and, when at hand, the solves at `theta` for [`Gp::from_solved`].
 ///
 /// The start: `warm` (the previous trial's fit) when given, unless the default start is better
 /// (compared on histories of up to 150 observations); the default start otherwise. A cold fit
 /// may take `max_iters` iterations; a warm one is also held to a work budget that shrinks as
-/// `n³` grows (at least 4 evaluations).
+/// `n³` grows (at least 2 evaluations).
 pub(crate) fn fit_theta(
     data: &Data<'_>,
     warm: Option<&[f64]>,
     fixed_noise: bool,
     max_iters: usize,
-) -> Vec<f64> {
+) -> (Vec<f64>, Option<Solved>) {
     let d = data.d();
     let mut lower = vec![LN_LAMBDA.0; d];
     let mut upper = vec![LN_LAMBDA.1; d];
@@ -190,7 +205,7 @@ pub(crate) fn fit_theta(
                 start = default.clone();
             }
         }
-        let budget = (WARM_FIT_WORK / (n as f64).powi(3)).max(4.0);
+        let budget = (WARM_FIT_WORK / (n as f64).powi(3)).max(2.0);
         max_evals = max_evals.min(budget as usize);
     }
     let opts = lbfgsb::Options {
@@ -200,12 +215,31 @@ pub(crate) fn fit_theta(
         ftol: 1e-9,
         ..lbfgsb::Options::default()
     };
-    let m = lbfgsb::minimize(|t, g| neg_log_posterior(data, t, g), &start, &lower, &upper, &opts);
-    if m.f.is_finite() {
-        m.x
-    } else {
-        start
-    }
+    // The best evaluation's solves are kept: conditioning the model on the fitted
+    // hyperparameters then needs no further factorization.
+    let mut best: Option<(f64, Vec<f64>, Solved)> = None;
+    let m = lbfgsb::minimize(
+        |t, g| {
+            let (f, solved) = neg_log_posterior_solved(data, t, g);
+            if let Some(solved) = solved {
+                let better = match &best {
+                    Some(b) => f < b.0,
+                    None => f.is_finite(),
+                };
+                if better {
+                    best = Some((f, t.to_vec(), solved));
+                }
+            }
+            f
+        },
+        &start,
+        &lower,
+        &upper,
+        &opts,
+    );
+    let theta = if m.f.is_finite() { m.x } else { start };
+    let solved = best.filter(|b| b.1 == theta).map(|b| b.2);
+    (theta, solved)
 }
 
 /// A Gaussian process conditioned on observations with fixed hyperparameters.
@@ -241,6 +275,20 @@ impl Gp {
         // Symmetric: row-major and column-major read the same.
         let kinv = DMatrix::from_vec(n, n, cholesky::inverse(&l, n));
         Some(Gp { d, cat: data.cat.to_vec(), x: data.x.to_vec(), params, alpha, kinv })
+    }
+
+    /// Conditions on `data` with the solves that [`fit_theta`] returned for `theta`.
+    pub(crate) fn from_solved(data: &Data<'_>, theta: &[f64], solved: Solved) -> Gp {
+        let n = data.n();
+        let (alpha, kinv) = solved;
+        Gp {
+            d: data.d(),
+            cat: data.cat.to_vec(),
+            x: data.x.to_vec(),
+            params: params_of(theta, data.d()),
+            alpha: DVector::from_vec(alpha),
+            kinv: DMatrix::from_vec(n, n, kinv),
+        }
     }
 
     /// The hyperparameters.
@@ -363,7 +411,7 @@ mod tests {
     fn the_posterior_gradient_matches_finite_differences() {
         let (x, y, cat) = sample_data(25, 3, 1);
         let data = Data { x: &x, y: &y, cat: &cat, exact_from: usize::MAX };
-        let theta = fit_theta(&data, None, false, 50);
+        let theta = fit_theta(&data, None, false, 50).0;
         let gp = Gp::new(&data, &theta).unwrap();
         let pt = [0.37, 0.61, 1.0];
         let dims = [0, 1];
@@ -422,7 +470,8 @@ mod tests {
         let y: Vec<f64> = y.iter().map(|v| (v - mean) / sd).collect();
         let cat = [false, false];
         let data = Data { x: &x, y: &y, cat: &cat, exact_from: usize::MAX };
-        let theta = fit_theta(&data, None, false, 100);
+        let (theta, solved) = fit_theta(&data, None, false, 100);
+        assert!(solved.is_some());
         let gp = Gp::new(&data, &theta).unwrap();
         let p = gp.params();
         assert!(p.inv_sq_ls[0] > 10.0 * p.inv_sq_ls[1], "{p:?}");

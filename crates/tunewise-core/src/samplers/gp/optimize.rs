@@ -11,11 +11,12 @@
 //! 1. Candidates: uniform random points, and Gaussian perturbations of the best trials (so that
 //!    refinement near the incumbent is never left to chance); each snapped to its grid and
 //!    choices; all evaluated in one batch.
-//! 2. From the best few candidates: L-BFGS-B on the continuous coordinates (the others held),
-//!    then one coordinate at a time over the discrete ones: each int or stepped float tries its
-//!    two neighbouring grid values, each categorical every other choice; a move is kept when it
-//!    raises the acquisition. The two alternate until a round changes nothing (three rounds at
-//!    most).
+//! 2. From the best few candidates: L-BFGS-B on the numeric coordinates (ints and stepped floats
+//!    relaxed to continuous, categoricals held), the result rounded to the grids and kept if the
+//!    rounded point raises the acquisition; then one coordinate at a time over the discrete
+//!    ones: each int or stepped float tries its two neighbouring grid values, each categorical
+//!    every other choice; a move is kept when it raises the acquisition. The two alternate
+//!    while a discrete move changes the point (three rounds at most).
 //! 3. The best point seen is proposed.
 
 use std::sync::Arc;
@@ -204,7 +205,8 @@ pub(crate) fn maximize(
             starts.push(i);
         }
     }
-    let continuous: Vec<usize> = (0..d).filter(|&j| dims[j].is_continuous()).collect();
+    // The gradient search runs on every numeric coordinate, grids relaxed to continuous.
+    let continuous: Vec<usize> = (0..d).filter(|&j| !dims[j].is_categorical()).collect();
     for s in starts {
         let mut x = xs[s * d..(s + 1) * d].to_vec();
         let v = local_search(acq, dims, &continuous, &mut x, values[s]);
@@ -228,7 +230,6 @@ fn local_search(
     let mut moves = Vec::new();
     let mut batch = Vec::new();
     for _round in 0..3 {
-        let mut changed = false;
         if !continuous.is_empty() {
             let start: Vec<f64> = continuous.iter().map(|&j| x[j]).collect();
             let base = x.to_vec();
@@ -259,14 +260,23 @@ fn local_search(
                 &upper,
                 &opts,
             );
-            if -found.f > value {
-                value = -found.f;
-                for (k, &j) in continuous.iter().enumerate() {
-                    x[j] = found.x[k];
-                }
-                changed = true;
+            // Ints and stepped floats were relaxed: round them to their grid, and judge the
+            // point actually proposed.
+            let mut moved = x.to_vec();
+            let mut rounded = false;
+            for (k, &j) in continuous.iter().enumerate() {
+                moved[j] = dims[j].snap(found.x[k]);
+                rounded |= !dims[j].is_continuous();
+            }
+            let v = if rounded { acq.values(&moved)[0] } else { -found.f };
+            if v > value {
+                value = v;
+                x.copy_from_slice(&moved);
             }
         }
+        // Another round only if a discrete move changed the point the continuous search started
+        // from.
+        let mut changed = false;
         for j in 0..d {
             dims[j].moves(x[j], &mut moves);
             if moves.is_empty() {
