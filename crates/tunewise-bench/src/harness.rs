@@ -32,9 +32,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tunewise_core::{
-    Budget, CmaEsSampler, CoarseToFineSampler, Crossover, Direction, Distribution, FrozenTrial,
-    GpSampler, Mutation, NsgaIISampler, ParamValue, QmcSampler, RandomSampler, Sampler,
-    SearchSpace, Study, StudyView, TpeSampler, Trial, TrialError, TrialState,
+    AutoSampler, Budget, CmaEsSampler, CoarseToFineSampler, Crossover, Direction, Distribution,
+    FrozenTrial, GpSampler, Mutation, NsgaIISampler, ParamValue, QmcSampler, RandomSampler,
+    Sampler, SearchSpace, Study, StudyView, TpeSampler, Trial, TrialError, TrialState,
 };
 
 use crate::functions::{self, TestFunction};
@@ -78,6 +78,8 @@ pub fn registry() -> Vec<SamplerEntry> {
     }
     vec![
         entry("random", |seed| Ok(Box::new(RandomSampler::with_seed(seed)))),
+        // The default sampler (compared with Optuna's default, its TPE).
+        entry("auto", |seed| Ok(Box::new(AutoSampler::with_seed(seed)))),
         entry("coarse-to-fine", |seed| Ok(Box::new(CoarseToFineSampler::with_seed(seed)))),
         // tunewise's default TPE: multivariate for one objective, univariate for several.
         entry("tpe", |seed| Ok(Box::new(TpeSampler::with_seed(seed)))),

@@ -66,9 +66,9 @@ pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
 pub use sampler::{Sampler, StudyView};
 pub use samplers::{
-    CmaEsBuilder, CmaEsSampler, CmaEsStatus, CoarseToFineBuilder, CoarseToFineSampler, Crossover,
-    GpBuilder, GpSampler, GridSampler, Mutation, NsgaIIBuilder, NsgaIISampler, QmcKind, QmcSampler,
-    RandomSampler, Restart, TpeBuilder, TpeSampler, TpeWeights,
+    AutoChoice, AutoSampler, CmaEsBuilder, CmaEsSampler, CmaEsStatus, CoarseToFineBuilder,
+    CoarseToFineSampler, Crossover, GpBuilder, GpSampler, GridSampler, Mutation, NsgaIIBuilder,
+    NsgaIISampler, QmcKind, QmcSampler, RandomSampler, Restart, TpeBuilder, TpeSampler, TpeWeights,
 };
 pub use search_space::SearchSpace;
 pub use storage::{InMemoryStorage, Storage};
@@ -81,8 +81,8 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{
-        Budget, CmaEsSampler, CoarseToFineSampler, Direction, Distribution, Flow, GpSampler,
-        GridSampler, KnownTrial, NsgaIISampler, ParamValue, QmcSampler, RandomSampler, SearchSpace,
-        StopReason, Study, StudyBuilder, TpeSampler, Trial, TrialError, TrialState,
+        AutoSampler, Budget, CmaEsSampler, CoarseToFineSampler, Direction, Distribution, Flow,
+        GpSampler, GridSampler, KnownTrial, NsgaIISampler, ParamValue, QmcSampler, RandomSampler,
+        SearchSpace, StopReason, Study, StudyBuilder, TpeSampler, Trial, TrialError, TrialState,
     };
 }

@@ -16,7 +16,7 @@ use crate::param::{Categorical, ParamValue};
 use crate::pruner::{NopPruner, Pruner};
 use crate::rng::Rng;
 use crate::sampler::{Sampler, StudyView};
-use crate::samplers::RandomSampler;
+use crate::samplers::AutoSampler;
 use crate::search_space::SearchSpace;
 use crate::storage::{InMemoryStorage, Lease, Storage, StudyRecord};
 use crate::trial::{ObjectiveValues, Trial, TrialError};
@@ -196,8 +196,8 @@ impl Default for StudyBuilder {
 }
 
 impl StudyBuilder {
-    /// A builder with the defaults: a random name, one objective to minimize, random search,
-    /// no pruning, in-memory storage.
+    /// A builder with the defaults: a random name, one objective to minimize, the
+    /// [`AutoSampler`](crate::AutoSampler), no pruning, in-memory storage.
     pub fn new() -> Self {
         StudyBuilder {
             name: None,
@@ -241,7 +241,9 @@ impl StudyBuilder {
         self.directions([Direction::Maximize])
     }
 
-    /// The sampler (default: random search).
+    /// The sampler (default: the [`AutoSampler`](crate::AutoSampler), which picks Gaussian-process
+    /// optimization, TPE or NSGA-II from the study; give a
+    /// [`RandomSampler`](crate::RandomSampler) for plain random search).
     pub fn sampler(mut self, sampler: impl Sampler + 'static) -> Self {
         self.sampler = Some(Box::new(sampler));
         self
@@ -357,7 +359,7 @@ impl StudyBuilder {
             )));
         }
         let mut sampler = self.sampler.unwrap_or_else(|| {
-            Box::new(RandomSampler::with_seed(self.seed.unwrap_or_else(Rng::os_seed)))
+            Box::new(AutoSampler::with_seed(self.seed.unwrap_or_else(Rng::os_seed)))
         });
         if let Some(seed) = self.seed {
             sampler.reseed(seed);

@@ -27,6 +27,9 @@ mod cmaes;
 #[path = "it/gp.rs"]
 mod gp;
 
+#[path = "it/auto.rs"]
+mod auto;
+
 #[path = "it/bad_input.rs"]
 mod bad_input;
 #[path = "it/conformance.rs"]

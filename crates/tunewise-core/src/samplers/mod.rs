@@ -1,5 +1,6 @@
 //! The samplers: one module per algorithm family.
 
+mod auto;
 mod cmaes;
 mod coarse_to_fine;
 mod gp;
@@ -9,6 +10,7 @@ mod qmc;
 mod random;
 mod tpe;
 
+pub use auto::{AutoChoice, AutoSampler};
 pub use cmaes::{CmaEsBuilder, CmaEsSampler, CmaEsStatus, Restart};
 pub use coarse_to_fine::{CoarseToFineBuilder, CoarseToFineSampler};
 pub use gp::{GpBuilder, GpSampler};

@@ -307,7 +307,9 @@ fn four_workers_still_converge() {
         study.optimize_parallel(sphere5, Budget::trials(400), 4).unwrap();
         parallel.push(study.best_value().unwrap());
     }
-    assert!(median(&parallel) < 0.01, "best values with four workers: {parallel:?}");
+    // How trials interleave depends on thread timing, so the bound is loose: one worker gets
+    // about 1e-3 here and random search about 4 at this budget.
+    assert!(median(&parallel) < 0.1, "best values with four workers: {parallel:?}");
 }
 
 // ---- resume and reproducibility -----------------------------------------------------------------

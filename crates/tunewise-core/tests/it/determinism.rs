@@ -105,22 +105,27 @@ fn a_seeded_random_study_gives_the_golden_values() {
 
 #[test]
 fn the_same_seed_gives_the_same_fifty_trials() {
-    let first = run(&Study::builder().seed(SEED).create().unwrap(), 50, 1);
-    let second = run(&Study::builder().seed(SEED).create().unwrap(), 50, 1);
+    let random = |seed| Study::builder().sampler(RandomSampler::new()).seed(seed);
+    let first = run(&random(SEED).create().unwrap(), 50, 1);
+    let second = run(&random(SEED).create().unwrap(), 50, 1);
     assert_eq!(first, second);
     // The builder's seed and the sampler's seed are the same thing.
     let sampler = RandomSampler::with_seed(SEED);
     let third = run(&Study::builder().sampler(sampler).create().unwrap(), 50, 1);
     assert_eq!(first, third);
     // And the seed matters.
-    let other = run(&Study::builder().seed(SEED + 1).create().unwrap(), 50, 1);
+    let other = run(&random(SEED + 1).create().unwrap(), 50, 1);
     assert_ne!(first, other);
+    // The default sampler (the automatic one) is seeded by the builder too.
+    let auto = run(&Study::builder().seed(SEED).create().unwrap(), 30, 1);
+    assert_eq!(auto, run(&Study::builder().seed(SEED).create().unwrap(), 30, 1));
 }
 
 #[test]
 fn the_random_sampler_gives_the_same_trials_on_four_threads() {
     // Each value depends only on the seed, the trial number and the parameter's name.
-    let serial = run(&Study::builder().seed(SEED).create().unwrap(), 40, 1);
-    let parallel = run(&Study::builder().seed(SEED).create().unwrap(), 40, 4);
+    let random = || Study::builder().sampler(RandomSampler::with_seed(SEED));
+    let serial = run(&random().create().unwrap(), 40, 1);
+    let parallel = run(&random().create().unwrap(), 40, 4);
     assert_eq!(serial, parallel);
 }
