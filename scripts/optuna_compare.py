@@ -21,7 +21,15 @@ import time
 import warnings
 
 import optuna
-from optuna.samplers import BaseSampler, QMCSampler, RandomSampler, TPESampler
+from optuna.samplers import (
+    BaseSampler,
+    CmaEsSampler,
+    GPSampler,
+    NSGAIISampler,
+    QMCSampler,
+    RandomSampler,
+    TPESampler,
+)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import optuna_functions  # noqa: E402
@@ -36,6 +44,12 @@ SAMPLERS = {
     "tpe-multivariate": lambda seed: TPESampler(seed=seed, multivariate=True),
     "qmc-sobol": lambda seed: QMCSampler(qmc_type="sobol", scramble=True, seed=seed),
     "qmc-halton": lambda seed: QMCSampler(qmc_type="halton", scramble=True, seed=seed),
+    # These three need extra packages (torch for the GP, cmaes for CMA-ES); the script
+    # installs them. Optuna's CMA-ES samples categorical parameters at random, as ours does.
+    "gp": lambda seed: GPSampler(seed=seed),
+    "cmaes": lambda seed: CmaEsSampler(seed=seed),
+    "cmaes-sep": lambda seed: CmaEsSampler(seed=seed, use_separable_cma=True),
+    "nsga2": lambda seed: NSGAIISampler(seed=seed),
 }
 
 
@@ -165,7 +179,8 @@ def main():
     if args.dump_points:
         dump_points(args.out, functions)
         return
-    jobs = [(f, seed, samplers, args.budget) for f in functions for seed in range(args.seeds)]
+    # Seed by seed, so that a run cut short still covers every function.
+    jobs = [(f, seed, samplers, args.budget) for seed in range(args.seeds) for f in functions]
     start = time.perf_counter()
     done = 0
     with open(args.out, "w") as out, multiprocessing.Pool(args.jobs) as pool:

@@ -20,6 +20,8 @@
 set -euo pipefail
 
 OPTUNA_VERSION=5.0.0
+TORCH_VERSION=${TORCH_VERSION:-2.15.0}
+CMAES_VERSION=${CMAES_VERSION:-0.13.1}
 BUDGET=${BUDGET:-100}
 SEEDS=${SEEDS:-10}
 JOBS=${JOBS:-2}
@@ -36,6 +38,14 @@ if ! "$VENV/bin/python" -c "import optuna, sys; sys.exit(optuna.__version__ != '
     echo "== creating $VENV with optuna $OPTUNA_VERSION" >&2
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet "optuna==$OPTUNA_VERSION" scipy
+fi
+# Optuna's GP sampler needs PyTorch and its CMA-ES sampler the cmaes package; PyPI's torch wheel
+# brings CUDA libraries (several GB), so it is installed only when those samplers are asked for.
+if [ -z "$SAMPLERS_OPTUNA" ] || echo ",$SAMPLERS_OPTUNA," | grep -Eq ",(gp|cmaes|cmaes-sep),"; then
+    if ! "$VENV/bin/python" -c "import torch, cmaes" 2>/dev/null; then
+        echo "== installing torch $TORCH_VERSION and cmaes $CMAES_VERSION into $VENV" >&2
+        "$VENV/bin/pip" install --quiet "torch==$TORCH_VERSION" "cmaes==$CMAES_VERSION"
+    fi
 fi
 
 echo "== building tunewise-bench (release)" >&2
