@@ -45,17 +45,36 @@ fn numeric(i: usize, t: KnownTrial) -> KnownTrial {
 
 #[test]
 fn the_rule_picks_by_space_objectives_and_trials_spent() {
-    // One objective, numeric: the Gaussian process, until 200 trials.
-    assert_eq!(choice_for(&prefilled(0, 1, numeric)), AutoChoice::Gp);
-    assert_eq!(choice_for(&prefilled(20, 1, numeric)), AutoChoice::Gp);
-    assert_eq!(choice_for(&prefilled(199, 1, numeric)), AutoChoice::Gp);
-    assert_eq!(choice_for(&prefilled(200, 1, numeric)), AutoChoice::Tpe);
-    // A categorical parameter: TPE.
-    let categorical = |i: usize, t: KnownTrial| {
-        let d = Distribution::categorical(["a", "b"]);
-        numeric(i, t).param("kind", d, ParamValue::from(if i % 2 == 0 { "a" } else { "b" }))
+    // An unconditional space with at most half categoricals: the Gaussian process, until 200
+    // finished trials, with one objective or several.
+    let one_categorical = |i: usize, t: KnownTrial| {
+        let kind = if i % 2 == 0 { "a" } else { "b" };
+        numeric(i, t).param("kind", Distribution::categorical(["a", "b"]), ParamValue::from(kind))
     };
-    assert_eq!(choice_for(&prefilled(20, 1, categorical)), AutoChoice::Tpe);
+    for objectives in [1, 2] {
+        assert_eq!(choice_for(&prefilled(0, objectives, numeric)), AutoChoice::Gp);
+        assert_eq!(choice_for(&prefilled(20, objectives, numeric)), AutoChoice::Gp);
+        assert_eq!(choice_for(&prefilled(199, objectives, numeric)), AutoChoice::Gp);
+        assert_eq!(choice_for(&prefilled(20, objectives, one_categorical)), AutoChoice::Gp);
+        assert_eq!(choice_for(&prefilled(200, objectives, numeric)), AutoChoice::Tpe);
+    }
+    // Mostly categorical: TPE.
+    let mostly_categorical = |i: usize, t: KnownTrial| {
+        let colour = if i % 3 == 0 { "red" } else { "blue" };
+        one_categorical(i, t).param(
+            "colour",
+            Distribution::categorical(["red", "blue"]),
+            ParamValue::from(colour),
+        )
+    };
+    let three_of_four = |i: usize, t: KnownTrial| {
+        mostly_categorical(i, t).param(
+            "flag",
+            Distribution::categorical([true, false]),
+            ParamValue::from(i % 2 == 0),
+        )
+    };
+    assert_eq!(choice_for(&prefilled(20, 1, three_of_four)), AutoChoice::Tpe);
     // A conditional space (trials with different parameters): TPE.
     let conditional = |i: usize, t: KnownTrial| {
         let t = numeric(i, t);
@@ -66,10 +85,11 @@ fn the_rule_picks_by_space_objectives_and_trials_spent() {
         }
     };
     assert_eq!(choice_for(&prefilled(20, 1, conditional)), AutoChoice::Tpe);
-    // Several objectives: MOTPE, then NSGA-II from 500 trials.
-    assert_eq!(choice_for(&prefilled(20, 2, numeric)), AutoChoice::Tpe);
+    assert_eq!(choice_for(&prefilled(20, 2, conditional)), AutoChoice::Tpe);
+    // Several objectives past the GP: MOTPE, then NSGA-II from 500 trials.
     assert_eq!(choice_for(&prefilled(499, 2, numeric)), AutoChoice::Tpe);
     assert_eq!(choice_for(&prefilled(500, 2, numeric)), AutoChoice::NsgaII);
+    assert_eq!(choice_for(&prefilled(500, 2, conditional)), AutoChoice::NsgaII);
 }
 
 fn objective(t: &mut Trial) -> Result<f64, TrialError> {
@@ -156,7 +176,7 @@ fn mixed(t: &mut Trial) -> Result<f64, TrialError> {
 fn auto_beats_random_search_on_numeric_and_mixed_spaces() {
     for (name, f, budget) in [
         ("sphere-3d (GP)", sphere3 as crate::common::Objective, 25),
-        ("mixed (TPE)", mixed as crate::common::Objective, 40),
+        ("mixed (GP)", mixed as crate::common::Objective, 40),
     ] {
         let seeds = 0..6u64;
         let auto: Vec<f64> =
