@@ -129,7 +129,8 @@ impl GradientSearchBuilder {
         self
     }
 
-    /// The search stops after this many model fits. Default 500.
+    /// The refinement stops once this many models were fitted (the coarse grid is always
+    /// evaluated whole). Default 500.
     pub fn max_fits(mut self, n: usize) -> Self {
         self.settings.max_fits = n;
         self
