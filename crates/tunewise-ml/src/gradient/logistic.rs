@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 const MAX_NEWTON: usize = 200;
 /// The fit stops when the largest entry of the training objective's gradient is below this.
 /// Tight on purpose: the hypergradient assumes an exact optimum, and an inexact one biases it
-/// by about the gradient norm over the smallest Hessian eigenvalue (Pedregosa 2016, thm 2).
+/// by about the gradient norm over the smallest Hessian eigenvalue (Pedregosa 2016 bounds
+/// this error).
 const GRAD_TOL: f64 = 1e-12;
 /// Relative Newton decrement below which a last full Newton step ends the fit.
 const POLISH: f64 = 1e-14;
@@ -27,7 +28,7 @@ const ARMIJO: f64 = 1e-4;
 ///
 /// **Hypergradient.** Differentiating `∇F(θ(λ)) = 0` gives `dθ/dλ = −H⁻¹ w_pen`, where `H`
 /// is the Hessian of `F` at the optimum and `w_pen` is θ with the intercept entry zeroed, so
-/// `dL/d ln λ = −λ ∇_θ L_valᵀ H⁻¹ w_pen` (Bengio 2000; Pedregosa 2016, eq. 5). `H` is the
+/// `dL/d ln λ = −λ ∇_θ L_valᵀ H⁻¹ w_pen` (Bengio 2000; Pedregosa 2016). `H` is the
 /// Cholesky factor the last Newton step already computed, so the gradient costs two
 /// triangular solves.
 ///

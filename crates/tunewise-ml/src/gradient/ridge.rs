@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 /// `dw/dλ = −A⁻¹ w` (the intercept follows `w` through the centring), so
 /// `dL/d ln λ = λ ∇_w Lᵀ dw/dλ = −λ ∇_w Lᵀ A⁻¹ w` with `∇_w L = 2 X̃_valᵀ r / m`, where
 /// `X̃_val` is the validation matrix centred by the training means and `r` the validation
-/// residuals (Bengio 2000, section 4, works out this case).
+/// residuals (the implicit-function argument of Bengio 2000).
 ///
 /// **When.** Tuning λ of a linear least-squares model, or as a fast exact test case for a
 /// search on hypergradients.

@@ -405,3 +405,45 @@ pub fn record_in_study(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An analytic loss of `x = ln λ`: `f(x)` with derivative `df(x)`.
+    struct Analytic<F: Fn(f64) -> (f64, f64)>(F);
+
+    impl<F: Fn(f64) -> (f64, f64)> HyperProblem for Analytic<F> {
+        fn hyper_loss(&self, lambda: f64) -> Result<HyperLoss> {
+            let (value, gradient) = (self.0)(lambda.ln());
+            Ok(HyperLoss { value, gradient, fits: 1 })
+        }
+    }
+
+    #[test]
+    fn converges_on_a_smooth_convex_loss() {
+        let p = Analytic(|x: f64| {
+            let d = x - 1.3;
+            (2.0 + d * d + 0.1 * d.powi(4), 2.0 * d + 0.4 * d.powi(3))
+        });
+        let out = GradientSearch::builder(-8.0, 6.0).build().unwrap().run(&p).unwrap();
+        assert!((out.best_log_lambda - 1.3).abs() < 1e-6, "{out:?}");
+        assert!(out.fits < 25, "{}", out.fits);
+    }
+
+    #[test]
+    fn the_coarse_grid_finds_the_deeper_of_two_basins() {
+        // A tilted double well: minima near x = −5 (about 1.4) and x = 3 (about 1.0); a
+        // start at −5.5 alone stays in the shallower basin.
+        let p = Analytic(|x: f64| {
+            let (a, b) = (x + 5.0, x - 3.0);
+            (a * a * b * b / 100.0 - 0.05 * b + 1.0, 2.0 * a * b * (a + b) / 100.0 - 0.05)
+        });
+        let local =
+            GradientSearch::builder(-8.0, 6.0).build().unwrap().refine(&p, &[-5.5]).unwrap();
+        assert!(local.best_log_lambda < -4.0, "{local:?}");
+        let global = GradientSearch::builder(-8.0, 6.0).build().unwrap().run(&p).unwrap();
+        assert!(global.best_log_lambda > 2.0, "{global:?}");
+        assert!(global.best_loss < local.best_loss);
+    }
+}
