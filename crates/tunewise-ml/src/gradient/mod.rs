@@ -205,6 +205,14 @@ pub(crate) fn split_sets(
         .iter()
         .enumerate()
         .map(|(k, (train, val))| {
+            for (side, idx) in [("training", train), ("validation", val)] {
+                if idx.is_empty() {
+                    return Err(Error::InvalidData(format!(
+                        "fold {k}: the {side} set is empty; every split needs indices on both \
+                         sides"
+                    )));
+                }
+            }
             Ok((
                 take_rows(x, y, train, &format!("fold {k}: training"))?,
                 take_rows(x, y, val, &format!("fold {k}: validation"))?,
