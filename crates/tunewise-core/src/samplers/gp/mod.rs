@@ -32,7 +32,8 @@ struct Settings {
     deterministic: bool,
     /// `None`: sized to the number of observations (see the type's documentation).
     n_candidates: Option<usize>,
-    n_local_starts: usize,
+    /// `None`: sized to the number of observations (see `local_starts`).
+    n_local_starts: Option<usize>,
     max_fit_iterations: usize,
 }
 
@@ -42,7 +43,7 @@ impl Default for Settings {
             n_startup_trials: 10,
             deterministic: false,
             n_candidates: None,
-            n_local_starts: 3,
+            n_local_starts: None,
             max_fit_iterations: 30,
         }
     }
@@ -121,7 +122,8 @@ impl Default for Settings {
 /// study gives the same trials every run.
 ///
 /// **Defaults**: `n_startup_trials` 10, noise fitted (`deterministic_objective` false),
-/// candidates sized automatically, 3 local searches, at most 30 L-BFGS-B iterations per
+/// candidates and local searches sized automatically (about 2,000 candidates and 10 searches up to
+/// 100 trials, fewer beyond), at most 30 L-BFGS-B iterations per
 /// hyperparameter fit.
 ///
 /// Papers: C. E. Rasmussen, C. K. I. Williams, "Gaussian Processes for Machine Learning", MIT
@@ -197,9 +199,10 @@ impl GpBuilder {
         self
     }
 
-    /// Local searches from the best candidates (default 3; 0 keeps the best candidate).
+    /// Local searches from the best candidates (0 keeps the best candidate; default: sized to
+    /// the history, 10 up to 100 observations falling to 3 at 300 and beyond).
     pub fn n_local_starts(mut self, n: usize) -> Self {
-        self.settings.n_local_starts = n;
+        self.settings.n_local_starts = Some(n);
         self
     }
 
@@ -224,13 +227,12 @@ impl GpBuilder {
         if s.n_candidates == Some(0) {
             return bad("n_candidates", "must be at least 1 (default: sized automatically), got 0");
         }
-        if let Some(n) = s.n_candidates {
-            if s.n_local_starts > n {
+        if let (Some(n), Some(starts)) = (s.n_candidates, s.n_local_starts) {
+            if starts > n {
                 return bad(
                     "n_local_starts",
                     &format!(
-                        "cannot exceed n_candidates ({n}), got {}; lower it or raise n_candidates",
-                        s.n_local_starts
+                        "cannot exceed n_candidates ({n}), got {starts}; lower it or raise n_candidates",
                     ),
                 );
             }
@@ -307,6 +309,14 @@ impl GpSampler {
             let sized = 2e7 / ((n * n) as f64).max(1.0);
             sized.clamp(256.0, 2048.0) as usize
         })
+    }
+
+    /// Local searches for a model of `n` observations: 10 (as many as Optuna's GP sampler runs)
+    /// while each is cheap, then fewer so that the cost per trial stays within budget at 300
+    /// trials (measured at 100 trials over 10 seeds: 10 searches instead of 3 lowered the median
+    /// regret on 9 of 11 test functions, e.g. Levy-5d 0.446 → 0.308, sphere-5d 4.9e-4 → 2.7e-4).
+    fn local_starts(&self, n: usize) -> usize {
+        self.settings.n_local_starts.unwrap_or_else(|| (1000 / n.max(1)).clamp(3, 10))
     }
 
     /// Complete trials the model can use: finite values, one per objective.
@@ -546,10 +556,8 @@ impl Sampler for GpSampler {
         });
         let anchors: Vec<Vec<f64>> =
             order.iter().take(5).map(|&i| x[i * d..(i + 1) * d].to_vec()).collect();
-        let budget = optimize::Budget {
-            candidates: self.candidates(n),
-            local_starts: self.settings.n_local_starts,
-        };
+        let budget =
+            optimize::Budget { candidates: self.candidates(n), local_starts: self.local_starts(n) };
         let best = optimize::maximize(&acq, &dims, &anchors, budget, &mut rng);
         for ((name, dim), u) in names.iter().zip(&dims).zip(best) {
             out.insert((*name).clone(), dim.decode(u));
