@@ -1,0 +1,4 @@
+//! The integration tests of tunewise-ml, in one binary (one link on small machines).
+
+#[path = "it/data.rs"]
+mod data;
