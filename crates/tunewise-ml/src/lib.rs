@@ -6,6 +6,11 @@
 
 mod data;
 mod error;
+mod split;
 
 pub use data::{datasets, Dataset};
 pub use error::{Error, Result};
+pub use split::{
+    train_test_split, train_test_split_n, GroupKFold, KFold, RepeatedKFold,
+    RepeatedStratifiedKFold, ShuffleSplit, Split, Splitter, StratifiedKFold, TimeSeriesSplit,
+};

@@ -2,3 +2,6 @@
 
 #[path = "it/data.rs"]
 mod data;
+
+#[path = "it/split.rs"]
+mod split;
