@@ -5,3 +5,6 @@ mod data;
 
 #[path = "it/split.rs"]
 mod split;
+
+#[path = "it/metrics.rs"]
+mod metrics;
