@@ -96,9 +96,10 @@ fn rows_by_class(target: &[f64]) -> Vec<(f64, Vec<usize>)> {
     let counts = class_counts(target);
     let mut out: Vec<(f64, Vec<usize>)> =
         counts.iter().map(|&(c, n)| (c, Vec::with_capacity(n))).collect();
-    for (i, y) in target.iter().enumerate() {
-        // `counts` is sorted by value with `total_cmp`, so a binary search finds the class.
-        if let Ok(k) = out.binary_search_by(|(c, _)| c.total_cmp(y)) {
+    for (i, &y) in target.iter().enumerate() {
+        // `counts` is sorted by value with `total_cmp`, so a binary search finds the class
+        // (a Dataset's targets hold no -0.0, which `total_cmp` would tell apart from 0.0).
+        if let Ok(k) = out.binary_search_by(|(c, _)| c.total_cmp(&y)) {
             out[k].1.push(i);
         }
     }

@@ -57,6 +57,14 @@ impl Dataset {
                 "the CSV has no header row; the first line must name the columns".into(),
             ));
         }
+        for (j, h) in header.iter().enumerate() {
+            if let Some(first) = header[..j].iter().position(|other| other == h) {
+                return Err(Error::InvalidData(format!(
+                    "the CSV header names column '{h}' twice (columns {first} and {j}); give \
+                     every column a distinct name"
+                )));
+            }
+        }
         let find = |name: &str, role: &str| {
             header.iter().position(|h| h == name).ok_or_else(|| {
                 Error::InvalidData(format!(

@@ -59,7 +59,7 @@ impl Dataset {
     ///
     /// The same checks as [`Dataset::new`]; the buffer's length must be a multiple of
     /// `n_features` that matches the number of target values.
-    pub fn from_flat(features: Vec<f64>, n_features: usize, target: Vec<f64>) -> Result<Self> {
+    pub fn from_flat(features: Vec<f64>, n_features: usize, mut target: Vec<f64>) -> Result<Self> {
         if target.is_empty() {
             return Err(Error::InvalidData(
                 "the dataset is empty (no rows); give at least one row of features and a target"
@@ -94,6 +94,11 @@ impl Dataset {
                 "the target of row {i} is {}; drop rows without a finite target",
                 target[i]
             )));
+        }
+        // -0.0 and 0.0 are one class label: store 0.0 so that sorting with `total_cmp` (which
+        // tells them apart) and comparing with `==` (which does not) agree.
+        for t in &mut target {
+            *t += 0.0;
         }
         let feature_names = (0..n_features).map(|j| format!("x{j}")).collect();
         Ok(Dataset {

@@ -104,6 +104,10 @@ fn csv_errors_name_row_column_and_cell() {
     assert!(m.contains("no feature column"), "{m}");
     let m = err_text(Dataset::from_csv_reader_with_groups("a,y\n1,2\n".as_bytes(), "y", Some("g")));
     assert!(m.contains("group column 'g' is not in the CSV header"), "{m}");
+    let m = err_text(Dataset::from_csv_reader("a,y,a\n1,2,3\n".as_bytes(), "y"));
+    assert!(m.contains("column 'a' twice"), "{m}");
+    let m = err_text(Dataset::from_csv_reader("a,b,y\n1,2,3\n4,5\n".as_bytes(), "y"));
+    assert!(m.contains("line 3") && m.contains("2"), "{m}");
     let m = err_text(Dataset::from_csv("/nonexistent/tunewise.csv", "y"));
     assert!(m.contains("cannot read /nonexistent/tunewise.csv"), "{m}");
 }
@@ -137,6 +141,13 @@ fn builtin_datasets_have_their_known_shapes() {
     assert_eq!((diabetes.n_rows(), diabetes.n_features()), (442, 10));
     let boston = datasets::boston().unwrap();
     assert_eq!((boston.n_rows(), boston.n_features()), (506, 13));
+}
+
+#[test]
+fn negative_zero_is_the_class_zero() {
+    let d = Dataset::new(vec![vec![1.0]; 3], vec![-0.0, 0.0, 1.0]).unwrap();
+    assert_eq!(d.class_counts(), vec![(0.0, 2), (1.0, 1)]);
+    assert!(d.target().iter().all(|t| t.is_sign_positive()));
 }
 
 #[test]

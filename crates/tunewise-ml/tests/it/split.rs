@@ -300,3 +300,110 @@ fn splitters_are_send_and_sync() {
     check::<ShuffleSplit>();
     check::<Split>();
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A dataset with the given class sizes and group labels `0..groups_mod` spread over rows.
+    fn dataset(sizes: &[usize], groups_mod: u64) -> Dataset {
+        let d = classified(sizes);
+        let groups = (0..d.n_rows() as u64).map(|i| (i * 7 + i / 3) % groups_mod).collect();
+        d.with_groups(groups).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn kfold_variants_partition_and_cover(
+            sizes in proptest::collection::vec(1usize..30, 1..4),
+            k in 2usize..7,
+            seed in any::<u64>(),
+        ) {
+            let d = dataset(&sizes, 5);
+            let n = d.n_rows();
+            prop_assume!(k <= n);
+            for s in [KFold::new(k), KFold::shuffled(k, seed)] {
+                let splits = s.splits(&d).unwrap();
+                assert_partitions(&splits, n);
+                assert_each_row_tested_once(&splits, n);
+            }
+            let min_class = *sizes.iter().min().unwrap();
+            let strat = StratifiedKFold::shuffled(k, seed).splits(&d);
+            if min_class < k {
+                prop_assert!(strat.is_err());
+            } else {
+                let splits = strat.unwrap();
+                assert_partitions(&splits, n);
+                assert_each_row_tested_once(&splits, n);
+                for (c, &size) in sizes.iter().enumerate() {
+                    for s in &splits {
+                        let got = count_class(&d, &s.test, c as f64) as f64;
+                        prop_assert!((got - size as f64 / k as f64).abs() < 1.0);
+                    }
+                }
+                prop_assert_eq!(splits, StratifiedKFold::shuffled(k, seed).splits(&d).unwrap());
+            }
+            let groups = d.groups().unwrap().to_vec();
+            if let Ok(splits) = (GroupKFold { k }).splits(&d) {
+                assert_partitions(&splits, n);
+                assert_each_row_tested_once(&splits, n);
+                for s in &splits {
+                    for &i in &s.test {
+                        prop_assert!(s.train.iter().all(|&j| groups[j] != groups[i]));
+                    }
+                }
+            } else {
+                let mut distinct = groups.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                prop_assert!(distinct.len() < k);
+            }
+        }
+
+        #[test]
+        fn holdouts_have_the_asked_size(
+            sizes in proptest::collection::vec(2usize..30, 1..4),
+            fraction in 0.05f64..0.95,
+            seed in any::<u64>(),
+            stratify in any::<bool>(),
+        ) {
+            let d = dataset(&sizes, 3);
+            let n = d.n_rows();
+            let n_test = (fraction * n as f64).ceil() as usize;
+            match train_test_split(&d, fraction, seed, stratify) {
+                Ok(s) => {
+                    assert_partitions(std::slice::from_ref(&s), n);
+                    prop_assert_eq!(s.test.len(), n_test);
+                    if stratify {
+                        for (c, &size) in sizes.iter().enumerate() {
+                            let want = n_test as f64 * size as f64 / n as f64;
+                            let got = count_class(&d, &s.test, c as f64) as f64;
+                            prop_assert!((got - want).abs() < 1.0, "class {} {} vs {}", c, got, want);
+                        }
+                    }
+                }
+                Err(_) => prop_assert!(n_test == 0 || n_test >= n),
+            }
+        }
+
+        #[test]
+        fn time_series_trains_before_testing(n in 3usize..200, s in 2usize..10) {
+            let d = plain(n);
+            match (TimeSeriesSplit { n_splits: s }).splits(&d) {
+                Ok(splits) => {
+                    prop_assert_eq!(splits.len(), s);
+                    for w in splits.windows(2) {
+                        prop_assert!(w[0].train.len() < w[1].train.len());
+                    }
+                    for sp in &splits {
+                        prop_assert!(sp.train.iter().max() < sp.test.iter().min());
+                    }
+                    prop_assert_eq!(*splits[s - 1].test.last().unwrap(), n - 1);
+                }
+                Err(_) => prop_assert!(s + 1 > n),
+            }
+        }
+    }
+}
