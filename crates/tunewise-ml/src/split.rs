@@ -108,12 +108,25 @@ fn rows_by_class(target: &[f64]) -> Vec<(f64, Vec<usize>)> {
 
 fn check_class_sizes(name: &str, by_class: &[(f64, Vec<usize>)], needed: usize) -> Result<()> {
     for (c, rows) in by_class {
-        if rows.len() < needed {
+        let have = rows.len();
+        if have < needed {
+            // A hold-out asks for 2 (one row per side); folds ask for one row per fold.
+            let parts = if name == "train_test_split" {
+                "a stratified hold-out needs 2 (one per side);".to_string()
+            } else {
+                let fewer =
+                    if have >= 2 { format!(" use at most {have} folds,") } else { String::new() };
+                format!("{needed} folds need at least one each;{fewer}")
+            };
+            let hint = if have == 1 && by_class.len() * 2 > by_class.iter().map(|c| c.1.len()).sum()
+            {
+                " (fewer than 2 rows per class on average: is the target continuous? then use KFold)"
+            } else {
+                ""
+            };
             return Err(Error::InvalidConfig(format!(
-                "{name}: class {c} has only {} member(s) but {needed} folds need at least one \
-                 each; use at most {} folds, merge rare classes, or use a non-stratified splitter",
-                rows.len(),
-                rows.len().max(1)
+                "{name}: class {c} has only {have} member(s) but {parts} merge rare classes, or \
+                 use a non-stratified splitter{hint}"
             )));
         }
     }

@@ -276,7 +276,10 @@ fn bad_settings_are_refused_with_the_problem_named() {
     let m = err_text(RepeatedStratifiedKFold { k: 3, n_repeats: 2, seed: 0 }.splits(&d));
     assert!(m.contains("class 1 has only 2"), "{m}");
     let m = err_text(train_test_split(&classified(&[10, 1]), 0.2, 0, true));
-    assert!(m.contains("class 1 has only 1 member(s)"), "{m}");
+    assert!(m.contains("class 1 has only 1 member(s) but a stratified hold-out needs 2"), "{m}");
+    let continuous = Dataset::new(vec![vec![0.0]; 6], vec![0.5, 1.5, 2.5, 3.5, 4.5, 5.5]).unwrap();
+    let m = err_text(StratifiedKFold::new(2).splits(&continuous));
+    assert!(m.contains("class 0.5 has only 1") && m.contains("target continuous"), "{m}");
 
     let m = err_text(GroupKFold { k: 2 }.splits(&plain(6)));
     assert!(m.contains("no groups") && m.contains("with_groups"), "{m}");
