@@ -1,4 +1,13 @@
 //! The integration tests of tunewise-ml, in one binary (one link on small machines).
 
+#[path = "it/data.rs"]
+mod data;
+
+#[path = "it/split.rs"]
+mod split;
+
+#[path = "it/metrics.rs"]
+mod metrics;
+
 #[path = "it/gradient.rs"]
 mod gradient;
