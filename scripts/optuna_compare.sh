@@ -30,6 +30,8 @@ SAMPLERS_TUNEWISE=${SAMPLERS_TUNEWISE:-}
 SAMPLERS_OPTUNA=${SAMPLERS_OPTUNA:-}
 
 cd "$(dirname "$0")/.."
+# One thread per process for PyTorch (Optuna's GP): the runs already use one process per core.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 VENV=target/optuna-venv
 OUT=target/optuna-compare
 mkdir -p "$OUT"

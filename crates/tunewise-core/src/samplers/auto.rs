@@ -89,10 +89,10 @@ fn choose(n_objectives: usize, shape: SpaceShape, finished: usize) -> AutoChoice
 /// | several objectives, 500 finished trials or more (and not given to the GP) | [`NsgaIISampler`](crate::NsgaIISampler) |
 ///
 /// Why (figures in `docs/benchmarks.md`, "The automatic sampler"): at 100 trials the Gaussian
-/// process has the smallest median regret of tunewise's samplers on 6 of the 11
-/// single-objective test functions (sphere, Branin, Ackley, Hartmann 3 and 6, and the mixed
-/// int/log-int/categorical one), by orders of magnitude on most, and is within a factor of 1.7
-/// of the best on the four multimodal or valley-shaped others; it has the best hypervolume on
+/// process has the smallest median regret of tunewise's samplers on 7 of the 11
+/// single-objective test functions (sphere, Branin, Ackley, Levy, Hartmann 3 and 6, and the
+/// mixed int/log-int/categorical one), by orders of magnitude on most, and is within a factor
+/// of 1.3 of the best on Rosenbrock, Rastrigin and Styblinski-Tang; it has the best hypervolume on
 /// all 7 multi-objective ones (ZDT1–3 in 30 dimensions, DTLZ1–2), often 3 to 10 times closer to
 /// the true front than MOTPE. But it models conditional spaces poorly (where grouped TPE is far
 /// ahead) and its cost per trial grows with the cube of the trials it models (about 30 ms per
