@@ -78,12 +78,15 @@
 
 mod data;
 mod error;
+mod estimator;
 mod gradient;
 mod metrics;
+mod models;
 mod split;
 
 pub use data::{datasets, Dataset};
 pub use error::{Error, Result};
+pub use estimator::Estimator;
 pub use gradient::{
     record_in_study, Evaluation, Folds, GradientSearch, GradientSearchBuilder, HyperLoss,
     HyperProblem, LogisticFit, LogisticProblem, RidgeFit, RidgeProblem, SearchOutcome, LOG_LAMBDA,
@@ -92,6 +95,7 @@ pub use metrics::{
     accuracy, balanced_accuracy, f1, log_loss, mae, mse, precision, precision_recall_curve, r2,
     recall, rmse, roc_auc, threshold_for, Average, CurvePoint, Target, LOG_LOSS_EPS,
 };
+pub use models::{DecisionTree, ElasticNet, Knn, Lasso, LogisticRegression, RandomForest, Ridge};
 pub use split::{
     train_test_split, train_test_split_n, GroupKFold, KFold, RepeatedKFold,
     RepeatedStratifiedKFold, ShuffleSplit, Split, Splitter, StratifiedKFold, TimeSeriesSplit,
