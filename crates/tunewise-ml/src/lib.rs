@@ -95,7 +95,9 @@ pub use metrics::{
     accuracy, balanced_accuracy, f1, log_loss, mae, mse, precision, precision_recall_curve, r2,
     recall, rmse, roc_auc, threshold_for, Average, CurvePoint, Target, LOG_LOSS_EPS,
 };
-pub use models::{DecisionTree, ElasticNet, Knn, Lasso, LogisticRegression, RandomForest, Ridge};
+pub use models::{
+    DecisionTree, ElasticNet, Kernel, Knn, Lasso, LogisticRegression, RandomForest, Ridge, Svc, Svr,
+};
 pub use split::{
     train_test_split, train_test_split_n, GroupKFold, KFold, RepeatedKFold,
     RepeatedStratifiedKFold, ShuffleSplit, Split, Splitter, StratifiedKFold, TimeSeriesSplit,

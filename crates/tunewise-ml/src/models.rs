@@ -18,6 +18,9 @@ use smartcore::linear::logistic_regression::{
 use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
 use smartcore::metrics::distance::euclidian::Euclidian;
 use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameters};
+use smartcore::svm::svc::{MultiClassSVC, SVCParameters, SVC};
+use smartcore::svm::svr::{SVRParameters, SVR};
+use smartcore::svm::Kernels;
 use smartcore::tree::decision_tree_classifier::{
     DecisionTreeClassifier, DecisionTreeClassifierParameters,
 };
@@ -574,3 +577,209 @@ regressor_estimator!(ElasticNet, |m: &ElasticNet, x: &Matrix, y: &Vec<f64>| {
         ElasticNetParameters::default().with_alpha(m.alpha).with_l1_ratio(m.l1_ratio),
     )
 });
+
+// ---------------------------------------------------------------- support vector machines
+
+/// The kernel of a support vector machine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kernel {
+    /// The dot product `x·y`.
+    Linear,
+    /// The radial basis function `exp(−gamma·‖x − y‖²)`; `gamma` > 0.
+    Rbf {
+        /// Inverse width of the kernel, > 0.
+        gamma: f64,
+    },
+}
+
+impl Kernel {
+    fn validate(self, name: &str) -> Result<()> {
+        match self {
+            Kernel::Linear => Ok(()),
+            Kernel::Rbf { gamma } => require(
+                name,
+                "kernel.gamma",
+                gamma.is_finite() && gamma > 0.0,
+                "finite and > 0",
+                gamma,
+            ),
+        }
+    }
+
+    fn to_smartcore(self) -> Kernels {
+        match self {
+            Kernel::Linear => Kernels::linear(),
+            Kernel::Rbf { gamma } => Kernels::rbf().with_gamma(gamma),
+        }
+    }
+}
+
+fn require_positive(name: &str, field: &str, value: f64) -> Result<()> {
+    require(name, field, value.is_finite() && value > 0.0, "finite and > 0", value)
+}
+
+/// Training data kept by the SVM adapters (see [`Svc`]).
+#[derive(Debug)]
+struct Stored<Y> {
+    x: Matrix,
+    y: Y,
+    n_features: usize,
+}
+
+impl<Y> Stored<Y> {
+    fn get<'a>(stored: &'a Option<Stored<Y>>, name: &str, features: &Dataset) -> Result<&'a Self> {
+        let stored = stored.as_ref().ok_or_else(|| {
+            Error::Model(format!("{name}: predict called before fit; call fit first"))
+        })?;
+        if features.n_features() != stored.n_features {
+            return Err(Error::Model(format!(
+                "{name}: fitted on {} features but asked to predict from {}",
+                stored.n_features,
+                features.n_features()
+            )));
+        }
+        Ok(stored)
+    }
+}
+
+/// A support vector classifier (smartcore's SMO solver); one-vs-one voting for more than two
+/// classes. No probabilities.
+///
+/// smartcore's fitted SVMs borrow their training data and settings, so this adapter checks
+/// the hyperparameters and labels and keeps a copy of the training data at `fit`, and trains
+/// at each `predict` (deterministically: the solver's seed is fixed). Scale the features first:
+/// SVMs are sensitive to their ranges.
+#[derive(Debug)]
+pub struct Svc {
+    /// Penalty on margin violations, > 0 (larger: fewer violations, less regularization).
+    pub c: f64,
+    /// The kernel.
+    pub kernel: Kernel,
+    /// Stopping tolerance of the solver, > 0.
+    pub tol: f64,
+    /// Passes of the solver over the data, ≥ 1.
+    pub epochs: usize,
+    stored: Option<Stored<Vec<i32>>>,
+}
+
+impl Default for Svc {
+    /// `c` 1, linear kernel, `tol` 1e-3, 2 epochs.
+    fn default() -> Self {
+        Svc::new(1.0, Kernel::Linear)
+    }
+}
+
+impl Svc {
+    const NAME: &'static str = "Svc";
+
+    /// A classifier with penalty `c` and `kernel`, other settings default.
+    pub fn new(c: f64, kernel: Kernel) -> Self {
+        Svc { c, kernel, tol: 1e-3, epochs: 2, stored: None }
+    }
+
+    /// Checks the hyperparameters.
+    pub fn validate(&self) -> Result<()> {
+        require_positive(Self::NAME, "c", self.c)?;
+        self.kernel.validate(Self::NAME)?;
+        require_positive(Self::NAME, "tol", self.tol)?;
+        require(Self::NAME, "epochs", self.epochs >= 1, "≥ 1", self.epochs)
+    }
+}
+
+impl Estimator for Svc {
+    fn fit(&mut self, data: &Dataset) -> Result<()> {
+        self.validate()?;
+        let y = class_labels(Self::NAME, data)?;
+        let x = matrix(Self::NAME, data)?;
+        self.stored = Some(Stored { x, y, n_features: data.n_features() });
+        Ok(())
+    }
+
+    fn predict(&self, features: &Dataset) -> Result<Vec<f64>> {
+        let stored = Stored::get(&self.stored, Self::NAME, features)?;
+        let x = matrix(Self::NAME, features)?;
+        let params: SVCParameters<f64, i32, Matrix, Vec<i32>> = SVCParameters::default()
+            .with_c(self.c)
+            .with_tol(self.tol)
+            .with_epoch(self.epochs)
+            .with_kernel(self.kernel.to_smartcore())
+            .with_seed(Some(0));
+        let n_classes = {
+            let mut classes = stored.y.clone();
+            classes.sort_unstable();
+            classes.dedup();
+            classes.len()
+        };
+        if n_classes == 2 {
+            let model =
+                SVC::fit(&stored.x, &stored.y, &params).map_err(|e| model_error(Self::NAME, e))?;
+            model.predict(&x).map_err(|e| model_error(Self::NAME, e))
+        } else {
+            let model = MultiClassSVC::fit(&stored.x, &stored.y, &params)
+                .map_err(|e| model_error(Self::NAME, e))?;
+            model.predict(&x).map_err(|e| model_error(Self::NAME, e))
+        }
+    }
+}
+
+/// Epsilon-insensitive support vector regression (smartcore's SMO solver).
+///
+/// Like [`Svc`], it keeps a copy of the training data at `fit` and trains at each `predict`.
+#[derive(Debug)]
+pub struct Svr {
+    /// Penalty on errors beyond `eps`, > 0.
+    pub c: f64,
+    /// Half-width of the tube inside which errors cost nothing, ≥ 0 (in target units).
+    pub eps: f64,
+    /// The kernel.
+    pub kernel: Kernel,
+    /// Stopping tolerance of the solver, > 0.
+    pub tol: f64,
+    stored: Option<Stored<Vec<f64>>>,
+}
+
+impl Default for Svr {
+    /// `c` 1, `eps` 0.1, linear kernel, `tol` 1e-3.
+    fn default() -> Self {
+        Svr::new(1.0, 0.1, Kernel::Linear)
+    }
+}
+
+impl Svr {
+    const NAME: &'static str = "Svr";
+
+    /// A regressor with penalty `c`, tube half-width `eps` and `kernel`.
+    pub fn new(c: f64, eps: f64, kernel: Kernel) -> Self {
+        Svr { c, eps, kernel, tol: 1e-3, stored: None }
+    }
+
+    /// Checks the hyperparameters.
+    pub fn validate(&self) -> Result<()> {
+        require_positive(Self::NAME, "c", self.c)?;
+        require_non_negative(Self::NAME, "eps", self.eps)?;
+        self.kernel.validate(Self::NAME)?;
+        require_positive(Self::NAME, "tol", self.tol)
+    }
+}
+
+impl Estimator for Svr {
+    fn fit(&mut self, data: &Dataset) -> Result<()> {
+        self.validate()?;
+        let x = matrix(Self::NAME, data)?;
+        self.stored = Some(Stored { x, y: data.target().to_vec(), n_features: data.n_features() });
+        Ok(())
+    }
+
+    fn predict(&self, features: &Dataset) -> Result<Vec<f64>> {
+        let stored = Stored::get(&self.stored, Self::NAME, features)?;
+        let x = matrix(Self::NAME, features)?;
+        let params = SVRParameters::default()
+            .with_c(self.c)
+            .with_eps(self.eps)
+            .with_tol(self.tol)
+            .with_kernel(self.kernel.to_smartcore());
+        let model =
+            SVR::fit(&stored.x, &stored.y, &params).map_err(|e| model_error(Self::NAME, e))?;
+        model.predict(&x).map_err(|e| model_error(Self::NAME, e))
+    }
+}
