@@ -1,8 +1,8 @@
 //! Tuning real models with tunewise: datasets, splitters, metrics, estimators, cross-validation
 //! inside a trial, the tune → refit → test workflow, and gradient-based tuning of regularization.
 //!
-//! This crate is being built (issue 6): data, splitters, metrics and gradient-based tuning
-//! are here; estimators, cross-validation inside a trial and the workflow come next.
+//! This crate is being built (issue 6): data, splitters, metrics, estimators and
+//! gradient-based tuning are here; cross-validation inside a trial and the workflow come next.
 //!
 //! # Concept map
 //!
@@ -21,6 +21,10 @@
 //! - **Splitters** decide which rows train and which rows test: a hold-out
 //!   ([`train_test_split`]) or cross-validation folds (every type implementing [`Splitter`]).
 //!   All are deterministic for a seed.
+//! - **Estimators** fit and predict: implement [`Estimator`] for your own model, or use an
+//!   adapter around smartcore ([`LogisticRegression`], [`DecisionTree`], [`RandomForest`],
+//!   [`Knn`], [`Svc`], [`Ridge`], [`Lasso`], [`ElasticNet`], [`Svr`]), whose hyperparameters
+//!   are checked at `fit`.
 //! - **Metrics** score predictions against the truth; for binary scores,
 //!   [`precision_recall_curve`] and [`threshold_for`] choose the decision threshold.
 //!
