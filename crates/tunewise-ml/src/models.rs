@@ -63,6 +63,25 @@ fn model_error(name: &str, err: impl std::fmt::Display) -> Error {
     Error::Model(format!("{name}: {err}"))
 }
 
+/// Runs a smartcore call, turning its error, or a panic inside smartcore (it unwraps in places),
+/// into [`Error::Model`] so that one bad trial cannot bring down a whole study.
+fn guarded<T>(
+    name: &str,
+    call: impl FnOnce() -> std::result::Result<T, smartcore::error::Failed>,
+) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)) {
+        Ok(result) => result.map_err(|e| model_error(name, e)),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(Error::Model(format!("{name}: smartcore panicked: {message}")))
+        }
+    }
+}
+
 /// The target of `data` as integer class labels, refusing non-integer labels and a single class.
 fn class_labels(name: &str, data: &Dataset) -> Result<Vec<i32>> {
     let mut labels = Vec::with_capacity(data.n_rows());
@@ -166,7 +185,7 @@ impl Estimator for LogisticRegression {
         let y = class_labels(Self::NAME, data)?;
         let x = matrix(Self::NAME, data)?;
         let params = LogisticRegressionParameters::default().with_alpha(self.alpha);
-        let model = SmartLogistic::fit(&x, &y, params).map_err(|e| model_error(Self::NAME, e))?;
+        let model = guarded(Self::NAME, || SmartLogistic::fit(&x, &y, params))?;
         let mut classes = y.clone();
         classes.sort_unstable();
         classes.dedup();
@@ -178,7 +197,7 @@ impl Estimator for LogisticRegression {
     fn predict(&self, features: &Dataset) -> Result<Vec<f64>> {
         let model = Fitted::get(&self.fitted, Self::NAME, features)?;
         let x = matrix(Self::NAME, features)?;
-        let labels = model.predict(&x).map_err(|e| model_error(Self::NAME, e))?;
+        let labels = guarded(Self::NAME, || model.predict(&x))?;
         Ok(to_f64(&labels))
     }
 
@@ -273,8 +292,7 @@ impl Estimator for DecisionTree {
             .with_min_samples_leaf(self.min_samples_leaf);
         params.max_depth = depth(Self::NAME, self.max_depth)?;
         params.seed = Some(self.seed);
-        let model =
-            DecisionTreeClassifier::fit(&x, &y, params).map_err(|e| model_error(Self::NAME, e))?;
+        let model = guarded(Self::NAME, || DecisionTreeClassifier::fit(&x, &y, params))?;
         self.binary = data.classes().len() == 2;
         self.fitted = Some(Fitted { model, n_features: data.n_features() });
         Ok(())
@@ -283,7 +301,7 @@ impl Estimator for DecisionTree {
     fn predict(&self, features: &Dataset) -> Result<Vec<f64>> {
         let model = Fitted::get(&self.fitted, Self::NAME, features)?;
         let x = matrix(Self::NAME, features)?;
-        let labels = model.predict(&x).map_err(|e| model_error(Self::NAME, e))?;
+        let labels = guarded(Self::NAME, || model.predict(&x))?;
         Ok(to_f64(&labels))
     }
 
@@ -293,7 +311,7 @@ impl Estimator for DecisionTree {
             return Ok(None);
         }
         let x = matrix(Self::NAME, features)?;
-        let proba = model.predict_proba(&x).map_err(|e| model_error(Self::NAME, e))?;
+        let proba = guarded(Self::NAME, || model.predict_proba(&x))?;
         Ok(Some(proba_column(&proba, 1)))
     }
 }
@@ -363,8 +381,7 @@ impl Estimator for RandomForest {
             .with_min_samples_split(self.min_samples_split)
             .with_seed(self.seed);
         params.max_depth = depth(Self::NAME, self.max_depth)?;
-        let model =
-            RandomForestClassifier::fit(&x, &y, params).map_err(|e| model_error(Self::NAME, e))?;
+        let model = guarded(Self::NAME, || RandomForestClassifier::fit(&x, &y, params))?;
         self.fitted = Some(Fitted { model, n_features: data.n_features() });
         Ok(())
     }
@@ -372,7 +389,7 @@ impl Estimator for RandomForest {
     fn predict(&self, features: &Dataset) -> Result<Vec<f64>> {
         let model = Fitted::get(&self.fitted, Self::NAME, features)?;
         let x = matrix(Self::NAME, features)?;
-        let labels = model.predict(&x).map_err(|e| model_error(Self::NAME, e))?;
+        let labels = guarded(Self::NAME, || model.predict(&x))?;
         Ok(to_f64(&labels))
     }
 }
@@ -387,7 +404,7 @@ type KnnModel = KNNClassifier<f64, i32, Matrix, Vec<i32>, Euclidian<f64>>;
 /// target.
 #[derive(Debug)]
 pub struct Knn {
-    /// Number of neighbours, ≥ 1 and at most the number of training rows.
+    /// Number of neighbours, ≥ 2 (smartcore refuses 1) and at most the number of training rows.
     pub k: usize,
     fitted: Option<Fitted<KnnModel>>,
     binary: bool,
@@ -410,7 +427,7 @@ impl Knn {
 
     /// Checks the hyperparameters.
     pub fn validate(&self) -> Result<()> {
-        require(Self::NAME, "k", self.k >= 1, "≥ 1", self.k)
+        require(Self::NAME, "k", self.k >= 2, "≥ 2 (smartcore's kNN refuses k = 1)", self.k)
     }
 }
 
@@ -427,7 +444,7 @@ impl Estimator for Knn {
         )?;
         let x = matrix(Self::NAME, data)?;
         let params = KNNClassifierParameters::default().with_k(self.k);
-        let model = KNNClassifier::fit(&x, &y, params).map_err(|e| model_error(Self::NAME, e))?;
+        let model = guarded(Self::NAME, || KNNClassifier::fit(&x, &y, params))?;
         self.binary = data.classes().len() == 2;
         self.fitted = Some(Fitted { model, n_features: data.n_features() });
         Ok(())
@@ -436,7 +453,7 @@ impl Estimator for Knn {
     fn predict(&self, features: &Dataset) -> Result<Vec<f64>> {
         let model = Fitted::get(&self.fitted, Self::NAME, features)?;
         let x = matrix(Self::NAME, features)?;
-        let labels = model.predict(&x).map_err(|e| model_error(Self::NAME, e))?;
+        let labels = guarded(Self::NAME, || model.predict(&x))?;
         Ok(to_f64(&labels))
     }
 
@@ -446,7 +463,7 @@ impl Estimator for Knn {
             return Ok(None);
         }
         let x = matrix(Self::NAME, features)?;
-        let proba = model.predict_proba(&x).map_err(|e| model_error(Self::NAME, e))?;
+        let proba = guarded(Self::NAME, || model.predict_proba(&x))?;
         Ok(Some(proba.into_iter().map(|p| p.as_slice().get(1).copied().unwrap_or(0.0)).collect()))
     }
 }
@@ -465,7 +482,7 @@ macro_rules! regressor_estimator {
                 let x = matrix(Self::NAME, data)?;
                 let y = data.target().to_vec();
                 #[allow(clippy::redundant_closure_call)]
-                let model = ($fit)(&*self, &x, &y).map_err(|e| model_error(Self::NAME, e))?;
+                let model = guarded(Self::NAME, || ($fit)(&*self, &x, &y))?;
                 self.fitted = Some(Fitted { model, n_features: data.n_features() });
                 Ok(())
             }
@@ -473,7 +490,7 @@ macro_rules! regressor_estimator {
             fn predict(&self, features: &Dataset) -> Result<Vec<f64>> {
                 let model = Fitted::get(&self.fitted, Self::NAME, features)?;
                 let x = matrix(Self::NAME, features)?;
-                model.predict(&x).map_err(|e| model_error(Self::NAME, e))
+                guarded(Self::NAME, || model.predict(&x))
             }
         }
     };
@@ -711,13 +728,11 @@ impl Estimator for Svc {
             classes.len()
         };
         if n_classes == 2 {
-            let model =
-                SVC::fit(&stored.x, &stored.y, &params).map_err(|e| model_error(Self::NAME, e))?;
-            model.predict(&x).map_err(|e| model_error(Self::NAME, e))
+            let model = guarded(Self::NAME, || SVC::fit(&stored.x, &stored.y, &params))?;
+            guarded(Self::NAME, || model.predict(&x))
         } else {
-            let model = MultiClassSVC::fit(&stored.x, &stored.y, &params)
-                .map_err(|e| model_error(Self::NAME, e))?;
-            model.predict(&x).map_err(|e| model_error(Self::NAME, e))
+            let model = guarded(Self::NAME, || MultiClassSVC::fit(&stored.x, &stored.y, &params))?;
+            guarded(Self::NAME, || model.predict(&x))
         }
     }
 }
@@ -778,8 +793,7 @@ impl Estimator for Svr {
             .with_eps(self.eps)
             .with_tol(self.tol)
             .with_kernel(self.kernel.to_smartcore());
-        let model =
-            SVR::fit(&stored.x, &stored.y, &params).map_err(|e| model_error(Self::NAME, e))?;
-        model.predict(&x).map_err(|e| model_error(Self::NAME, e))
+        let model = guarded(Self::NAME, || SVR::fit(&stored.x, &stored.y, &params))?;
+        guarded(Self::NAME, || model.predict(&x))
     }
 }

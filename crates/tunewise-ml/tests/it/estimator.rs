@@ -126,6 +126,7 @@ fn bad_hyperparameters_are_refused_naming_the_field() {
         (Box::new(RandomForest::new(0, 1)), "RandomForest.n_trees"),
         (Box::new(RandomForest::new(70_000, 1)), "RandomForest.n_trees"),
         (Box::new(Knn::new(0)), "Knn.k"),
+        (Box::new(Knn::new(1)), "Knn.k"),
         (Box::new(Knn::new(151)), "Knn.k"),
         (Box::new(Ridge::new(-0.5)), "Ridge.alpha"),
         (Box::new(Lasso::new(f64::INFINITY)), "Lasso.alpha"),
@@ -221,4 +222,21 @@ fn svr_beats_the_mean_on_diabetes() {
     model.fit(&train).unwrap();
     let score = r2(test.target(), &model.predict(&test).unwrap()).unwrap();
     assert!(score > 0.3, "r² {score}"); // the mean scores ≤ 0
+}
+
+#[test]
+fn smartcore_failures_become_model_errors_naming_the_adapter() {
+    // smartcore's linear models standardize the features and refuse a constant column.
+    let constant = Dataset::new(vec![vec![1.0, 2.0]; 4], vec![0.0, 1.0, 0.0, 1.0]).unwrap();
+    let models: Vec<(&str, Box<dyn Estimator>)> = vec![
+        ("Ridge", Box::new(Ridge::new(1.0))),
+        ("Lasso", Box::new(Lasso::new(1.0))),
+        ("ElasticNet", Box::new(ElasticNet::default())),
+    ];
+    for (name, mut model) in models {
+        match model.fit(&constant) {
+            Err(Error::Model(text)) => assert!(text.starts_with(name), "{text}"),
+            other => panic!("{name}: expected a model error, got {other:?}"),
+        }
+    }
 }
