@@ -1,8 +1,8 @@
 //! Tuning real models with tunewise: datasets, splitters, metrics, estimators, cross-validation
 //! inside a trial, the tune → refit → test workflow, and gradient-based tuning of regularization.
 //!
-//! This crate is being built (issue 6): data, splitters, metrics and gradient-based tuning
-//! are here; estimators, cross-validation inside a trial and the workflow come next.
+//! This crate is being built (issue 6): data, splitters, metrics, estimators and
+//! gradient-based tuning are here; cross-validation inside a trial and the workflow come next.
 //!
 //! # Concept map
 //!
@@ -21,6 +21,10 @@
 //! - **Splitters** decide which rows train and which rows test: a hold-out
 //!   ([`train_test_split`]) or cross-validation folds (every type implementing [`Splitter`]).
 //!   All are deterministic for a seed.
+//! - **Estimators** fit and predict: implement [`Estimator`] for your own model, or use an
+//!   adapter around smartcore ([`LogisticRegression`], [`DecisionTree`], [`RandomForest`],
+//!   [`Knn`], [`Svc`], [`Ridge`], [`Lasso`], [`ElasticNet`], [`Svr`]), whose hyperparameters
+//!   are checked at `fit`.
 //! - **Metrics** score predictions against the truth; for binary scores,
 //!   [`precision_recall_curve`] and [`threshold_for`] choose the decision threshold.
 //!
@@ -78,12 +82,15 @@
 
 mod data;
 mod error;
+mod estimator;
 mod gradient;
 mod metrics;
+mod models;
 mod split;
 
 pub use data::{datasets, Dataset};
 pub use error::{Error, Result};
+pub use estimator::Estimator;
 pub use gradient::{
     record_in_study, Evaluation, Folds, GradientSearch, GradientSearchBuilder, HyperLoss,
     HyperProblem, LogisticFit, LogisticProblem, RidgeFit, RidgeProblem, SearchOutcome, LOG_LAMBDA,
@@ -91,6 +98,9 @@ pub use gradient::{
 pub use metrics::{
     accuracy, balanced_accuracy, f1, log_loss, mae, mse, precision, precision_recall_curve, r2,
     recall, rmse, roc_auc, threshold_for, Average, CurvePoint, Target, LOG_LOSS_EPS,
+};
+pub use models::{
+    DecisionTree, ElasticNet, Kernel, Knn, Lasso, LogisticRegression, RandomForest, Ridge, Svc, Svr,
 };
 pub use split::{
     train_test_split, train_test_split_n, GroupKFold, KFold, RepeatedKFold,

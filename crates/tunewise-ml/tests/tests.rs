@@ -11,3 +11,6 @@ mod metrics;
 
 #[path = "it/gradient.rs"]
 mod gradient;
+
+#[path = "it/estimator.rs"]
+mod estimator;
