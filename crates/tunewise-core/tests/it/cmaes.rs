@@ -8,7 +8,7 @@ use tunewise_core::conformance::sampler::check_sampler;
 use tunewise_core::prelude::*;
 use tunewise_core::{CmaEsBuilder, Error, InMemoryStorage, Restart, Sampler, Storage};
 
-use crate::common::{best_of, median, Objective};
+use crate::common::{best_of, median, rosenbrock4, sphere5, xs, Objective};
 
 fn cma(seed: u64) -> CmaEsBuilder {
     CmaEsSampler::builder().seed(seed)
@@ -34,19 +34,6 @@ fn cmaes_passes_the_sampler_suite_in_every_mode() {
 // ---- quality: beats random search -------------------------------------------------------------
 
 // Restated rather than taken from `tunewise-bench` (which depends on this crate), like tpe.rs.
-fn xs(t: &mut Trial, d: usize, low: f64, high: f64) -> Result<Vec<f64>, TrialError> {
-    (0..d).map(|i| Ok(t.suggest_float(&format!("x{i}"), low, high)?)).collect()
-}
-
-fn sphere5(t: &mut Trial) -> Result<f64, TrialError> {
-    let x = xs(t, 5, -5.0, 5.0)?;
-    Ok(x.iter().enumerate().map(|(i, x)| (x - 2.5 * ((i + 1) as f64).sin()).powi(2)).sum())
-}
-
-fn rosenbrock4(t: &mut Trial) -> Result<f64, TrialError> {
-    let x = xs(t, 4, -5.0, 10.0)?;
-    Ok(x.windows(2).map(|w| 100.0 * (w[1] - w[0] * w[0]).powi(2) + (1.0 - w[0]).powi(2)).sum())
-}
 
 /// An ellipsoid of condition 10⁴ in 6 dimensions, rotated (a fixed orthogonal matrix built from
 /// Givens rotations) and shifted: only a sampler that learns correlations does well.

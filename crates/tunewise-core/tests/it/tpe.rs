@@ -2,13 +2,13 @@
 //! seeds, conditional spaces, constraints, several objectives, constant liar, reproducibility,
 //! and settings checked by the builder.
 
-use std::f64::consts::PI;
-
 use tunewise_core::conformance::sampler::check_sampler;
 use tunewise_core::prelude::*;
 use tunewise_core::{Error, FrozenTrial, Sampler, TpeBuilder, TpeWeights};
 
-use crate::common::{best_of, median, Objective};
+use crate::common::{
+    best_of, branin, hartmann6, hypervolume_2d, median, rosenbrock4, sphere5, xs, Objective,
+};
 
 fn tpe(seed: u64) -> TpeBuilder {
     TpeSampler::builder().seed(seed)
@@ -39,53 +39,6 @@ fn tpe_passes_the_sampler_suite_in_every_mode() {
 }
 
 // ---- quality: beats random search -------------------------------------------------------------
-
-// The standard functions are restated here rather than taken from `tunewise-bench`: that crate
-// depends on this one, and a dev-dependency back on it would link a second copy of the core
-// into these tests. Their constants match `crates/tunewise-bench/src/functions.rs`.
-fn xs(t: &mut Trial, d: usize, low: f64, high: f64) -> Result<Vec<f64>, TrialError> {
-    (0..d).map(|i| Ok(t.suggest_float(&format!("x{i}"), low, high)?)).collect()
-}
-
-fn sphere5(t: &mut Trial) -> Result<f64, TrialError> {
-    let x = xs(t, 5, -5.0, 5.0)?;
-    Ok(x.iter().enumerate().map(|(i, x)| (x - 2.5 * ((i + 1) as f64).sin()).powi(2)).sum())
-}
-
-fn branin(t: &mut Trial) -> Result<f64, TrialError> {
-    let x0 = t.suggest_float("x0", -5.0, 10.0)?;
-    let x1 = t.suggest_float("x1", 0.0, 15.0)?;
-    let (b, c, r) = (5.1 / (4.0 * PI * PI), 5.0 / PI, 1.0 / (8.0 * PI));
-    Ok((x1 - b * x0 * x0 + c * x0 - 6.0).powi(2) + 10.0 * (1.0 - r) * x0.cos() + 10.0)
-}
-
-fn rosenbrock4(t: &mut Trial) -> Result<f64, TrialError> {
-    let x = xs(t, 4, -5.0, 10.0)?;
-    Ok(x.windows(2).map(|w| 100.0 * (w[1] - w[0] * w[0]).powi(2) + (1.0 - w[0]).powi(2)).sum())
-}
-
-fn hartmann6(t: &mut Trial) -> Result<f64, TrialError> {
-    const ALPHA: [f64; 4] = [1.0, 1.2, 3.0, 3.2];
-    const A: [[f64; 6]; 4] = [
-        [10.0, 3.0, 17.0, 3.5, 1.7, 8.0],
-        [0.05, 10.0, 17.0, 0.1, 8.0, 14.0],
-        [3.0, 3.5, 1.7, 10.0, 17.0, 8.0],
-        [17.0, 8.0, 0.05, 10.0, 0.1, 14.0],
-    ];
-    const P: [[f64; 6]; 4] = [
-        [0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886],
-        [0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991],
-        [0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650],
-        [0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381],
-    ];
-    let x = xs(t, 6, 0.0, 1.0)?;
-    let mut s = 0.0;
-    for i in 0..4 {
-        let inner: f64 = (0..6).map(|j| A[i][j] * (x[j] - P[i][j]).powi(2)).sum();
-        s += ALPHA[i] * (-inner).exp();
-    }
-    Ok(-s)
-}
 
 /// A mixed space: log float, int, stepped float, categorical.
 fn mixed(t: &mut Trial) -> Result<f64, TrialError> {
@@ -233,19 +186,6 @@ fn constraints_steer_tpe_to_the_feasible_region() {
 }
 
 // ---- several objectives ---------------------------------------------------------------------
-
-fn hypervolume_2d(mut points: Vec<[f64; 2]>, reference: [f64; 2]) -> f64 {
-    points.retain(|p| p[0] < reference[0] && p[1] < reference[1]);
-    points.sort_by(|a, b| a[0].total_cmp(&b[0]));
-    let (mut best_y, mut area) = (reference[1], 0.0);
-    for p in points {
-        if p[1] < best_y {
-            area += (reference[0] - p[0]) * (best_y - p[1]);
-            best_y = p[1];
-        }
-    }
-    area
-}
 
 /// ZDT1 with 6 variables: both objectives minimized, front f2 = 1 − √f1.
 fn zdt1(t: &mut Trial) -> Result<Vec<f64>, TrialError> {
