@@ -16,6 +16,8 @@ use super::{GpSampler, NsgaIISampler, TpeSampler};
 /// Finished trials up to which a one-objective numeric study stays with the Gaussian process
 /// (its cost per trial grows with the cube of the trials it models).
 const GP_MAX_TRIALS: usize = 200;
+/// Choices kept for trials between `before_trial` and `after_trial`, at most.
+const MAX_PENDING: usize = 1024;
 /// Finished trials from which a study with several objectives goes to NSGA-II.
 const NSGA2_FROM_TRIALS: usize = 500;
 
@@ -177,9 +179,21 @@ impl AutoSampler {
         let known = lock(&self.choices).get(&trial.number).copied();
         known.unwrap_or_else(|| {
             let c = self.choice(study);
-            lock(&self.choices).insert(trial.number, c);
+            self.remember(trial.number, c);
             c
         })
+    }
+
+    /// Keeps a trial's choice until `after_trial`. A trial that never gets there (its lease was
+    /// lost, or it was detached to be told elsewhere) would stay forever, so the map keeps at most
+    /// `MAX_PENDING` entries, dropping the oldest: far more than the trials one process runs at
+    /// once.
+    fn remember(&self, number: u64, choice: AutoChoice) {
+        let mut choices = lock(&self.choices);
+        choices.insert(number, choice);
+        while choices.len() > MAX_PENDING {
+            choices.pop_first();
+        }
     }
 }
 
@@ -229,7 +243,7 @@ impl Sampler for AutoSampler {
 
     fn before_trial(&self, study: &StudyView<'_>, trial: &FrozenTrial) -> Result<()> {
         let c = self.choice(study);
-        lock(&self.choices).insert(trial.number, c);
+        self.remember(trial.number, c);
         self.sampler(c).before_trial(study, trial)
     }
 
