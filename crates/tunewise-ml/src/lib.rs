@@ -80,6 +80,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cv;
 mod data;
 mod error;
 mod estimator;
@@ -88,6 +89,7 @@ mod metrics;
 mod models;
 mod split;
 
+pub use cv::{cross_validate, CvScores};
 pub use data::{datasets, Dataset};
 pub use error::{Error, Result};
 pub use estimator::Estimator;

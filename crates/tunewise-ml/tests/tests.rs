@@ -14,3 +14,6 @@ mod gradient;
 
 #[path = "it/estimator.rs"]
 mod estimator;
+
+#[path = "it/cv.rs"]
+mod cv;
