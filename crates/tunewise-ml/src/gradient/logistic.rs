@@ -2,7 +2,9 @@
 
 use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 
-use super::{check_lambda, check_set, matrix, split_sets, Folds, HyperLoss, HyperProblem};
+use super::{
+    check_lambda, check_set, check_sets, matrix, split_sets, Folds, HyperLoss, HyperProblem,
+};
 use crate::error::{Error, Result};
 
 /// Newton iterations allowed; Newton on this strictly convex objective needs about ten.
@@ -154,15 +156,7 @@ impl LogisticProblem {
         x_val: &DMatrix<f64>,
         y_val: &DVector<f64>,
     ) -> Result<Self> {
-        check_set(x_train, y_train, "training")?;
-        check_set(x_val, y_val, "validation")?;
-        if x_train.ncols() != x_val.ncols() {
-            return Err(Error::InvalidData(format!(
-                "the training set has {} features but the validation set has {}",
-                x_train.ncols(),
-                x_val.ncols()
-            )));
-        }
+        check_sets(x_train, y_train, x_val, y_val)?;
         check_labels(y_train, "training")?;
         check_labels(y_val, "validation")?;
         let ones = y_train.sum();

@@ -139,6 +139,26 @@ pub(crate) fn matrix(x: &[f64], n_features: usize, what: &str) -> Result<DMatrix
     Ok(DMatrix::from_row_slice(x.len() / n_features, n_features, x))
 }
 
+/// Checks a training and a validation set (each as [`check_set`]) and that they have the same
+/// features.
+pub(crate) fn check_sets(
+    x_train: &DMatrix<f64>,
+    y_train: &DVector<f64>,
+    x_val: &DMatrix<f64>,
+    y_val: &DVector<f64>,
+) -> Result<()> {
+    check_set(x_train, y_train, "training")?;
+    check_set(x_val, y_val, "validation")?;
+    if x_train.ncols() != x_val.ncols() {
+        return Err(Error::InvalidData(format!(
+            "the training set has {} features but the validation set has {}",
+            x_train.ncols(),
+            x_val.ncols()
+        )));
+    }
+    Ok(())
+}
+
 /// Checks that a (features, targets) pair can be used: same number of rows, at least one
 /// row, every entry finite.
 pub(crate) fn check_set(x: &DMatrix<f64>, y: &DVector<f64>, what: &str) -> Result<()> {

@@ -2,7 +2,9 @@
 
 use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 
-use super::{check_lambda, check_set, matrix, split_sets, Folds, HyperLoss, HyperProblem};
+use super::{
+    check_lambda, check_set, check_sets, matrix, split_sets, Folds, HyperLoss, HyperProblem,
+};
 use crate::error::{Error, Result};
 
 /// Ridge regression on one (train, validation) split, as a function of its penalty λ.
@@ -95,15 +97,7 @@ impl RidgeProblem {
         x_val: &DMatrix<f64>,
         y_val: &DVector<f64>,
     ) -> Result<Self> {
-        check_set(x_train, y_train, "training")?;
-        check_set(x_val, y_val, "validation")?;
-        if x_train.ncols() != x_val.ncols() {
-            return Err(Error::InvalidData(format!(
-                "the training set has {} features but the validation set has {}",
-                x_train.ncols(),
-                x_val.ncols()
-            )));
-        }
+        check_sets(x_train, y_train, x_val, y_val)?;
         let n = x_train.nrows() as f64;
         let x_mean = x_train.row_mean().transpose();
         let y_mean = y_train.mean();
