@@ -285,18 +285,31 @@ fn constraints_steer_cmaes_to_the_feasible_region() {
 // ---- several workers -----------------------------------------------------------------------------
 
 /// Four workers on one study: trials are drawn from whatever generation is current when they
-/// start and told in the generation their number falls in; the search still converges.
+/// start and told in the generation their number falls in; the search still converges. The
+/// workers are simulated with ask and tell, four trials always in flight and the oldest told
+/// first, so that the interleaving (and the test) does not depend on thread timing.
 #[test]
 fn four_workers_still_converge() {
     let mut parallel = Vec::new();
     for seed in 0..4 {
         let study = Study::builder().sampler(cma(seed).build().unwrap()).create().unwrap();
-        study.optimize_parallel(sphere5, Budget::trials(400), 4).unwrap();
+        let mut in_flight = std::collections::VecDeque::new();
+        for n in 0..400 {
+            let mut trial = study.ask().unwrap();
+            let value = sphere5(&mut trial);
+            in_flight.push_back((trial, value));
+            if in_flight.len() == 4 || n == 399 {
+                while in_flight.len() > usize::from(n < 399) * 3 {
+                    let (trial, value) = in_flight.pop_front().unwrap();
+                    study.tell(trial, value).unwrap();
+                }
+            }
+        }
         parallel.push(study.best_value().unwrap());
     }
-    // How trials interleave depends on thread timing, so the bound is loose: one worker gets
-    // about 1e-3 here and random search about 4 at this budget.
-    assert!(median(&parallel) < 0.1, "best values with four workers: {parallel:?}");
+    eprintln!("four workers: {parallel:?}");
+    // One worker gets about 1e-3 here and random search about 4 at this budget.
+    assert!(median(&parallel) < 0.01, "best values with four workers: {parallel:?}");
 }
 
 // ---- resume and reproducibility -----------------------------------------------------------------
