@@ -2,7 +2,7 @@
 
 use std::f64::consts::PI;
 
-use tunewise_core::{Budget, Sampler, Study, Trial, TrialError};
+use tunewise_core::{Budget, Direction, Sampler, Study, Trial, TrialError};
 
 /// A single-objective objective function.
 pub type Objective = fn(&mut Trial) -> Result<f64, TrialError>;
@@ -87,4 +87,32 @@ pub fn hypervolume_2d(mut points: Vec<[f64; 2]>, reference: [f64; 2]) -> f64 {
         }
     }
     area
+}
+
+/// ZDT1 in `d` variables on `[0, 1]`: both objectives minimized, front `f2 = 1 − √f1`.
+pub fn zdt1(t: &mut Trial, d: usize) -> Result<Vec<f64>, TrialError> {
+    let x = xs(t, d, 0.0, 1.0)?;
+    let g = 1.0 + 9.0 * x[1..].iter().sum::<f64>() / (d - 1) as f64;
+    Ok(vec![x[0], g * (1.0 - (x[0] / g).sqrt())])
+}
+
+/// The hypervolume (reference point `[1.1, 11]`) of the Pareto front that a new two-objective
+/// in-memory study with `sampler` finds on ZDT1 in `d` variables in `budget` trials.
+pub fn zdt1_hypervolume(sampler: Box<dyn Sampler>, d: usize, budget: usize) -> f64 {
+    let study = Study::builder()
+        .directions([Direction::Minimize, Direction::Minimize])
+        .sampler(sampler)
+        .create()
+        .unwrap();
+    study.optimize(|t: &mut Trial| zdt1(t, d), Budget::trials(budget)).unwrap();
+    let points = study
+        .best_trials()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let v = t.values.as_ref().unwrap();
+            [v[0], v[1]]
+        })
+        .collect();
+    hypervolume_2d(points, [1.1, 11.0])
 }

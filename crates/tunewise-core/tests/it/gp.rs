@@ -10,7 +10,7 @@ use tunewise_core::conformance::sampler::check_sampler;
 use tunewise_core::prelude::*;
 use tunewise_core::{Error, FrozenTrial, GpBuilder, Sampler, StudyView};
 
-use crate::common::{best_of, branin, hartmann6, hypervolume_2d, median, sphere5, xs, Objective};
+use crate::common::{best_of, branin, hartmann6, median, sphere5, zdt1_hypervolume, Objective};
 
 fn gp(seed: u64) -> GpBuilder {
     GpSampler::builder().seed(seed)
@@ -182,33 +182,9 @@ fn with_no_feasible_trial_yet_the_gp_looks_for_one() {
 
 // ---- several objectives ---------------------------------------------------------------------
 
-/// ZDT1 with 4 variables: both objectives minimized, front f2 = 1 − √f1.
-fn zdt1(t: &mut Trial) -> Result<Vec<f64>, TrialError> {
-    let x = xs(t, 4, 0.0, 1.0)?;
-    let g = 1.0 + 9.0 * x[1..].iter().sum::<f64>() / 3.0;
-    Ok(vec![x[0], g * (1.0 - (x[0] / g).sqrt())])
-}
-
 #[test]
 fn parego_finds_a_better_hypervolume_than_random_search() {
-    let hv = |sampler: Box<dyn Sampler>| {
-        let study = Study::builder()
-            .directions([Direction::Minimize, Direction::Minimize])
-            .sampler(sampler)
-            .create()
-            .unwrap();
-        study.optimize(zdt1, Budget::trials(40)).unwrap();
-        let pts = study
-            .best_trials()
-            .unwrap()
-            .iter()
-            .map(|t| {
-                let v = t.values.as_ref().unwrap();
-                [v[0], v[1]]
-            })
-            .collect();
-        hypervolume_2d(pts, [1.1, 11.0])
-    };
+    let hv = |sampler: Box<dyn Sampler>| zdt1_hypervolume(sampler, 4, 40);
     let mut wins = 0;
     let (mut gp_hv, mut rnd_hv) = (Vec::new(), Vec::new());
     for seed in 0..8 {

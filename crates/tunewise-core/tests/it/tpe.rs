@@ -7,7 +7,7 @@ use tunewise_core::prelude::*;
 use tunewise_core::{Error, FrozenTrial, Sampler, TpeBuilder, TpeWeights};
 
 use crate::common::{
-    best_of, branin, hartmann6, hypervolume_2d, median, rosenbrock4, sphere5, xs, Objective,
+    best_of, branin, hartmann6, median, rosenbrock4, sphere5, zdt1_hypervolume, Objective,
 };
 
 fn tpe(seed: u64) -> TpeBuilder {
@@ -187,33 +187,9 @@ fn constraints_steer_tpe_to_the_feasible_region() {
 
 // ---- several objectives ---------------------------------------------------------------------
 
-/// ZDT1 with 6 variables: both objectives minimized, front f2 = 1 − √f1.
-fn zdt1(t: &mut Trial) -> Result<Vec<f64>, TrialError> {
-    let x = xs(t, 6, 0.0, 1.0)?;
-    let g = 1.0 + 9.0 * x[1..].iter().sum::<f64>() / 5.0;
-    Ok(vec![x[0], g * (1.0 - (x[0] / g).sqrt())])
-}
-
 #[test]
 fn motpe_finds_a_better_hypervolume_than_random_search() {
-    let hv = |sampler: Box<dyn Sampler>| {
-        let study = Study::builder()
-            .directions([Direction::Minimize, Direction::Minimize])
-            .sampler(sampler)
-            .create()
-            .unwrap();
-        study.optimize(zdt1, Budget::trials(100)).unwrap();
-        let pts = study
-            .best_trials()
-            .unwrap()
-            .iter()
-            .map(|t| {
-                let v = t.values.as_ref().unwrap();
-                [v[0], v[1]]
-            })
-            .collect();
-        hypervolume_2d(pts, [1.1, 11.0])
-    };
+    let hv = |sampler: Box<dyn Sampler>| zdt1_hypervolume(sampler, 6, 100);
     let mut wins = 0;
     let (mut tpe_hv, mut rnd_hv) = (Vec::new(), Vec::new());
     for seed in 0..8 {
