@@ -6,7 +6,7 @@ use tunewise_core::conformance::sampler::check_sampler;
 use tunewise_core::prelude::*;
 use tunewise_core::{AutoChoice, KnownTrial, ParamValue, StudyView};
 
-use crate::common::{best_of, median};
+use crate::common::{best_of, median, params_of};
 
 #[test]
 fn auto_passes_the_sampler_suite() {
@@ -98,16 +98,12 @@ fn objective(t: &mut Trial) -> Result<f64, TrialError> {
     Ok((x - 1.0).powi(2) + (y + 2.0).powi(2))
 }
 
-fn trials_of(study: &Study) -> Vec<Vec<(String, ParamValue)>> {
-    study.trials().unwrap().iter().map(|t| t.params_map().into_iter().collect()).collect()
-}
-
 #[test]
 fn the_automatic_sampler_is_the_default_and_starts_as_random_search() {
     let run = |builder: StudyBuilder| {
         let study = builder.create().unwrap();
         study.optimize(objective, Budget::trials(14)).unwrap();
-        trials_of(&study)
+        params_of(&study)
     };
     let default = run(Study::builder().seed(7));
     let auto = run(Study::builder().sampler(AutoSampler::with_seed(7)));

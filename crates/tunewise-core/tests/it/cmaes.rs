@@ -8,7 +8,7 @@ use tunewise_core::conformance::sampler::check_sampler;
 use tunewise_core::prelude::*;
 use tunewise_core::{CmaEsBuilder, Error, InMemoryStorage, Restart, Sampler, Storage};
 
-use crate::common::{best_of, median, rosenbrock4, sphere5, xs, Objective};
+use crate::common::{best_of, median, params_of, rosenbrock4, sphere5, xs, Objective};
 
 fn cma(seed: u64) -> CmaEsBuilder {
     CmaEsSampler::builder().seed(seed)
@@ -313,15 +313,6 @@ fn four_workers_still_converge() {
 }
 
 // ---- resume and reproducibility -----------------------------------------------------------------
-
-fn params_of(study: &Study) -> Vec<Vec<(String, ParamValue)>> {
-    study
-        .trials()
-        .unwrap()
-        .iter()
-        .map(|t| t.params.iter().map(|p| (p.name.to_string(), p.value())).collect())
-        .collect()
-}
 
 /// A mixed space: floats, a log float, an int and a categorical.
 fn mixed(t: &mut Trial) -> Result<f64, TrialError> {

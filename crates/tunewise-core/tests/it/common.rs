@@ -2,7 +2,7 @@
 
 use std::f64::consts::PI;
 
-use tunewise_core::{Budget, Direction, Sampler, Study, Trial, TrialError};
+use tunewise_core::{Budget, Direction, ParamValue, Sampler, Study, Trial, TrialError};
 
 /// A single-objective objective function.
 pub type Objective = fn(&mut Trial) -> Result<f64, TrialError>;
@@ -12,6 +12,17 @@ pub fn best_of(sampler: impl Sampler + 'static, f: Objective, budget: usize) -> 
     let study = Study::builder().sampler(sampler).create().unwrap();
     study.optimize(f, Budget::trials(budget)).unwrap();
     study.best_value().unwrap()
+}
+
+/// Every trial's parameters (name and value, in the order they were suggested), in trial order:
+/// what reproducibility tests compare.
+pub fn params_of(study: &Study) -> Vec<Vec<(String, ParamValue)>> {
+    study
+        .trials()
+        .unwrap()
+        .iter()
+        .map(|t| t.params.iter().map(|p| (p.name.to_string(), p.value())).collect())
+        .collect()
 }
 
 /// The median of a non-empty sample.

@@ -10,7 +10,9 @@ use tunewise_core::conformance::sampler::check_sampler;
 use tunewise_core::prelude::*;
 use tunewise_core::{Error, FrozenTrial, GpBuilder, Sampler, StudyView};
 
-use crate::common::{best_of, branin, hartmann6, median, sphere5, zdt1_hypervolume, Objective};
+use crate::common::{
+    best_of, branin, hartmann6, median, params_of, sphere5, zdt1_hypervolume, Objective,
+};
 
 fn gp(seed: u64) -> GpBuilder {
     GpSampler::builder().seed(seed)
@@ -413,12 +415,7 @@ fn parallel_workers_do_not_repeat_running_points() {
 fn run(builder: GpBuilder) -> Vec<Vec<(String, ParamValue)>> {
     let study = Study::builder().sampler(builder.build().unwrap()).create().unwrap();
     study.optimize(mixed, Budget::trials(20)).unwrap();
-    study
-        .trials()
-        .unwrap()
-        .iter()
-        .map(|t| t.params.iter().map(|p| (p.name.to_string(), p.value())).collect())
-        .collect()
+    params_of(&study)
 }
 
 #[test]
@@ -432,12 +429,7 @@ fn the_same_seed_gives_the_same_trials() {
     let study =
         Study::builder().sampler(gp(11).n_startup_trials(5).build().unwrap()).create().unwrap();
     study.optimize_parallel(mixed, Budget::trials(20), 1).unwrap();
-    let d: Vec<Vec<(String, ParamValue)>> = study
-        .trials()
-        .unwrap()
-        .iter()
-        .map(|t| t.params.iter().map(|p| (p.name.to_string(), p.value())).collect())
-        .collect();
+    let d = params_of(&study);
     assert_eq!(a, d);
 }
 
@@ -446,12 +438,7 @@ fn the_startup_trials_are_random_search_with_the_same_seed() {
     let a = run(gp(5).n_startup_trials(20));
     let study = Study::builder().sampler(RandomSampler::with_seed(5)).create().unwrap();
     study.optimize(mixed, Budget::trials(20)).unwrap();
-    let b: Vec<Vec<(String, ParamValue)>> = study
-        .trials()
-        .unwrap()
-        .iter()
-        .map(|t| t.params.iter().map(|p| (p.name.to_string(), p.value())).collect())
-        .collect();
+    let b = params_of(&study);
     assert_eq!(a, b);
 }
 

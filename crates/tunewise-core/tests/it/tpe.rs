@@ -7,7 +7,8 @@ use tunewise_core::prelude::*;
 use tunewise_core::{Error, FrozenTrial, Sampler, TpeBuilder, TpeWeights};
 
 use crate::common::{
-    best_of, branin, hartmann6, median, rosenbrock4, sphere5, zdt1_hypervolume, Objective,
+    best_of, branin, hartmann6, median, params_of, rosenbrock4, sphere5, zdt1_hypervolume,
+    Objective,
 };
 
 fn tpe(seed: u64) -> TpeBuilder {
@@ -299,12 +300,7 @@ fn constant_liar_spreads_parallel_proposals() {
 fn run(builder: TpeBuilder) -> Vec<Vec<(String, ParamValue)>> {
     let study = Study::builder().sampler(builder.build().unwrap()).create().unwrap();
     study.optimize(mixed, Budget::trials(30)).unwrap();
-    study
-        .trials()
-        .unwrap()
-        .iter()
-        .map(|t| t.params.iter().map(|p| (p.name.to_string(), p.value())).collect())
-        .collect()
+    params_of(&study)
 }
 
 #[test]
@@ -323,12 +319,7 @@ fn the_startup_trials_are_random_search_with_the_same_seed() {
     let a = run(tpe(5).n_startup_trials(30));
     let study = Study::builder().sampler(RandomSampler::with_seed(5)).create().unwrap();
     study.optimize(mixed, Budget::trials(30)).unwrap();
-    let b: Vec<Vec<(String, ParamValue)>> = study
-        .trials()
-        .unwrap()
-        .iter()
-        .map(|t| t.params.iter().map(|p| (p.name.to_string(), p.value())).collect())
-        .collect();
+    let b = params_of(&study);
     assert_eq!(a, b);
 }
 
