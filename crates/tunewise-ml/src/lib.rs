@@ -89,7 +89,10 @@ mod metrics;
 mod models;
 mod split;
 
-pub use cv::{cross_validate, CvScores};
+pub use cv::{
+    cross_validate, cross_validate_many, cross_validate_parallel, on_probabilities, CvScores,
+    OnProbabilities, Scorer,
+};
 pub use data::{datasets, Dataset};
 pub use error::{Error, Result};
 pub use estimator::Estimator;
