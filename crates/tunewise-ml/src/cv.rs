@@ -189,9 +189,9 @@ where
 /// let study = Study::builder().maximize().create()?;
 /// let mut trial = study.ask()?;
 /// let folds = KFold::shuffled(5, 3);
-/// let scores = cross_validate_parallel(&mut trial, &data, &folds, || Ridge::new(0.1), r2, 2)?;
-/// assert_eq!(scores.validation.len(), 5);
-/// study.tell(trial, Ok(scores.mean()))?;
+/// let scores = cross_validate_parallel(&mut trial, &data, &folds, || Ridge::new(0.1), r2, 2);
+/// assert_eq!(scores.as_ref().map(|s| s.validation.len()), Ok(5));
+/// study.tell(trial, scores.map(|s| s.mean()))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn cross_validate_parallel<E, S>(
@@ -228,8 +228,8 @@ where
 /// let r = |t: &[f64], y: &[f64]| recall(t, y, Average::Binary { positive: 1.0 });
 /// let folds = StratifiedKFold::shuffled(3, 0);
 /// let make = || LogisticRegression::new(1.0);
-/// let scores = cross_validate_many(&mut trial, &data, &folds, make, &[&p, &r], 1)?;
-/// study.tell(trial, Ok(vec![scores[0].mean(), scores[1].mean()]))?;
+/// let scores = cross_validate_many(&mut trial, &data, &folds, make, &[&p, &r], 1);
+/// study.tell(trial, scores.map(|s| vec![s[0].mean(), s[1].mean()]))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn cross_validate_many<E, S>(
