@@ -161,7 +161,7 @@ pub fn cross_validate<E, S>(
     trial: &mut Trial,
     data: &Dataset,
     splitter: &S,
-    make: impl Fn() -> E + Sync,
+    make: impl Fn() -> E,
     scorer: impl Scorer,
 ) -> std::result::Result<CvScores, TrialError>
 where
@@ -198,7 +198,7 @@ pub fn cross_validate_parallel<E, S>(
     trial: &mut Trial,
     data: &Dataset,
     splitter: &S,
-    make: impl Fn() -> E + Sync,
+    make: impl Fn() -> E,
     scorer: impl Scorer,
     threads: usize,
 ) -> std::result::Result<CvScores, TrialError>
@@ -236,7 +236,7 @@ pub fn cross_validate_many<E, S>(
     trial: &mut Trial,
     data: &Dataset,
     splitter: &S,
-    make: impl Fn() -> E + Sync,
+    make: impl Fn() -> E,
     scorers: &[&dyn Scorer],
     threads: usize,
 ) -> std::result::Result<Vec<CvScores>, TrialError>
@@ -258,7 +258,7 @@ fn run<E, S>(
     trial: &mut Trial,
     data: &Dataset,
     splitter: &S,
-    make: &(impl Fn() -> E + Sync),
+    make: &impl Fn() -> E,
     scorers: &[&dyn Scorer],
     threads: usize,
 ) -> std::result::Result<Vec<CvScores>, TrialError>
@@ -266,19 +266,43 @@ where
     E: Estimator,
     S: Splitter + ?Sized,
 {
+    let splits = splitter.splits(data)?;
+    let models = splits.iter().map(|_| make()).collect();
+    run_models(trial, data, &splits, models, scorers, threads)
+}
+
+/// Cross-validation over given splits with one fresh (unfitted) model per split: the engine
+/// of every `cross_validate*` function and of the workflow.
+pub(crate) fn run_models<E: Estimator>(
+    trial: &mut Trial,
+    data: &Dataset,
+    splits: &[Split],
+    models: Vec<E>,
+    scorers: &[&dyn Scorer],
+    threads: usize,
+) -> std::result::Result<Vec<CvScores>, TrialError> {
     if scorers.is_empty() {
         return Err(TrialError::failed("cross-validation needs at least one scorer"));
     }
-    let splits = splitter.splits(data)?;
     let mut out: Vec<CvScores> = scorers.iter().map(|_| CvScores::empty()).collect();
-    let fold = |split: &Split| fit_and_score(data, split, make, scorers);
+    let mut jobs: Vec<(&Split, E)> = splits.iter().zip(models).collect();
     let mut step = 0u64;
-    for batch in splits.chunks(threads.max(1)) {
+    while !jobs.is_empty() {
+        let rest = jobs.split_off(threads.clamp(1, jobs.len()));
+        let batch = std::mem::replace(&mut jobs, rest);
         let results: Vec<Result<Fold>> = if batch.len() == 1 {
-            vec![fold(&batch[0])]
+            batch
+                .into_iter()
+                .map(|(split, model)| fit_and_score(data, split, model, scorers))
+                .collect()
         } else {
             std::thread::scope(|scope| {
-                let handles: Vec<_> = batch.iter().map(|s| scope.spawn(move || fold(s))).collect();
+                let handles: Vec<_> = batch
+                    .into_iter()
+                    .map(|(split, model)| {
+                        scope.spawn(move || fit_and_score(data, split, model, scorers))
+                    })
+                    .collect();
                 handles
                     .into_iter()
                     .map(|h| h.join().unwrap_or_else(|p| Err(panicked(&*p))))
@@ -305,13 +329,12 @@ where
 fn fit_and_score<E: Estimator>(
     data: &Dataset,
     split: &Split,
-    make: &(impl Fn() -> E + Sync),
+    mut model: E,
     scorers: &[&dyn Scorer],
 ) -> Result<Fold> {
     let train = data.select(&split.train)?;
     let validation = data.select(&split.test)?;
     let start = Instant::now();
-    let mut model = make();
     model.fit(&train)?;
     let mut fold = Fold { validation: Vec::new(), train: Vec::new(), time: Duration::ZERO };
     for scorer in scorers {

@@ -88,6 +88,7 @@ mod gradient;
 mod metrics;
 mod models;
 mod split;
+mod workflow;
 
 pub use cv::{
     cross_validate, cross_validate_many, cross_validate_parallel, on_probabilities, CvScores,
@@ -110,4 +111,7 @@ pub use models::{
 pub use split::{
     train_test_split, train_test_split_n, GroupKFold, KFold, RepeatedKFold,
     RepeatedStratifiedKFold, ShuffleSplit, Split, Splitter, StratifiedKFold, TimeSeriesSplit,
+};
+pub use workflow::{
+    rule_of_thumb, Task, TrialScores, Tuned, Workflow, CV_ATTR, MIN_PER_CLASS, MIN_RECORDS,
 };
