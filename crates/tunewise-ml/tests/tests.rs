@@ -17,3 +17,6 @@ mod estimator;
 
 #[path = "it/cv.rs"]
 mod cv;
+
+#[path = "it/pipeline.rs"]
+mod pipeline;
