@@ -207,14 +207,15 @@ impl<E: Estimator> Estimator for Standardized<E> {
 ///
 /// **What it does.** At [`fit`](Estimator::fit) it checks `threshold` (in [0, 1]), learns the
 /// two class labels of the target, fits the inner model and checks that it gives probabilities.
+/// The threshold is read (and checked again) at each `predict`, so changing it needs no refit.
 /// [`predict`](Estimator::predict) returns the larger label where the inner model's
 /// [`predict_proba`](Estimator::predict_proba) (the probability of the larger label) is
 /// `≥ threshold`, the smaller label elsewhere: threshold 0 predicts every row positive, and
 /// threshold 1 only rows with probability exactly 1. `predict_proba` is the inner model's,
 /// unchanged. The cost is the inner model's `predict_proba`.
 ///
-/// Refused at `fit`: a threshold outside [0, 1] or NaN ([`Error::InvalidConfig`] naming
-/// `Thresholded.threshold`), a target without exactly two classes and an inner model without
+/// Refused at `fit` (and at `predict` for the threshold): a threshold outside [0, 1] or NaN
+/// ([`Error::InvalidConfig`] naming `Thresholded.threshold`), a target without exactly two classes and an inner model without
 /// probabilities ([`Error::InvalidData`], [`Error::Model`]). `predict` before `fit` is an
 /// [`Error::Model`].
 ///
@@ -229,9 +230,9 @@ impl<E: Estimator> Estimator for Standardized<E> {
 /// model.fit(&data)?;
 /// let strict = recall(data.target(), &model.predict(&data)?, Average::Binary { positive: 1.0 })?;
 ///
-/// // A lower threshold predicts the positive class (label 1) more often: higher recall.
+/// // A lower threshold predicts the positive class (label 1) more often: higher recall. The
+/// // threshold is read at `predict`: no refit.
 /// model.threshold = 0.1;
-/// model.fit(&data)?;
 /// let loose = recall(data.target(), &model.predict(&data)?, Average::Binary { positive: 1.0 })?;
 /// assert!(loose > strict, "{loose} vs {strict}");
 /// assert_eq!(model.labels(), Some((0.0, 1.0)));
@@ -320,6 +321,9 @@ impl<E: Estimator> Estimator for Thresholded<E> {
         let (negative, positive) = self.labels.ok_or_else(|| {
             Error::Model(format!("{}: predict called before fit; call fit first", Self::NAME))
         })?;
+        // Checked again: the threshold may have been changed since `fit`, which is allowed
+        // (it does not change the inner model).
+        self.validate()?;
         let proba = self.inner.predict_proba(features)?.ok_or_else(no_probabilities)?;
         if proba.len() != features.n_rows() {
             return Err(Error::Model(format!(

@@ -211,8 +211,8 @@ fn thresholds_zero_and_one_predict_all_positive_and_almost_all_negative() {
     assert_eq!(model.labels(), Some((0.0, 1.0)));
     assert!(model.predict(&test).unwrap().iter().all(|&y| y == 1.0));
 
+    // The threshold is read at `predict`: no refit needed.
     model.threshold = 1.0;
-    model.fit(&train).unwrap();
     let predicted = model.predict(&test).unwrap();
     let positives = predicted.iter().filter(|&&y| y == 1.0).count();
     eprintln!("threshold 1: {positives} of {} rows predicted positive", test.n_rows());
@@ -256,7 +256,6 @@ fn a_threshold_from_the_precision_recall_curve_gives_that_curves_point() {
     let threshold = threshold_for(&curve, Target::MinPrecision(0.99)).unwrap();
     let point = curve.iter().find(|c| c.threshold == threshold).unwrap();
     model.threshold = threshold;
-    model.fit(&train).unwrap();
     let predicted = model.predict(&test).unwrap();
     assert_eq!(precision(test.target(), &predicted, POSITIVE).unwrap(), point.precision);
     assert_eq!(recall(test.target(), &predicted, POSITIVE).unwrap(), point.recall);
@@ -294,6 +293,15 @@ fn bad_thresholds_targets_and_models_are_refused() {
             }
             other => panic!("threshold {threshold}: expected invalid setting, got {other:?}"),
         }
+    }
+
+    // A threshold changed after `fit` is checked at `predict`.
+    let mut model = Thresholded::new(FirstFeatureIsProbability, 0.5);
+    model.fit(&binary).unwrap();
+    model.threshold = 2.0;
+    match model.predict(&binary) {
+        Err(Error::InvalidConfig(text)) => assert!(text.contains("threshold"), "{text}"),
+        other => panic!("expected invalid setting, got {other:?}"),
     }
 
     let mut model = Thresholded::new(LogisticRegression::new(1.0), 0.5);
