@@ -25,6 +25,10 @@
 //!   adapter around smartcore ([`LogisticRegression`], [`DecisionTree`], [`RandomForest`],
 //!   [`Knn`], [`Svc`], [`Ridge`], [`Lasso`], [`ElasticNet`], [`Svr`]), whose hyperparameters
 //!   are checked at `fit`.
+//! - **Pipeline steps** wrap an estimator and are estimators themselves: [`Standardized`]
+//!   scales each feature by the training rows' mean and standard deviation (SVMs, kNN and
+//!   logistic regression need it), [`Thresholded`] predicts the positive class of a binary
+//!   classifier from a chosen probability threshold.
 //! - **Metrics** score predictions against the truth; for binary scores,
 //!   [`precision_recall_curve`] and [`threshold_for`] choose the decision threshold.
 //!
@@ -87,6 +91,7 @@ mod estimator;
 mod gradient;
 mod metrics;
 mod models;
+mod pipeline;
 mod split;
 mod workflow;
 
@@ -108,6 +113,7 @@ pub use metrics::{
 pub use models::{
     DecisionTree, ElasticNet, Kernel, Knn, Lasso, LogisticRegression, RandomForest, Ridge, Svc, Svr,
 };
+pub use pipeline::{Standardized, Thresholded};
 pub use split::{
     train_test_split, train_test_split_n, GroupKFold, KFold, RepeatedKFold,
     RepeatedStratifiedKFold, ShuffleSplit, Split, Splitter, StratifiedKFold, TimeSeriesSplit,

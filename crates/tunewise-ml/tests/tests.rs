@@ -20,3 +20,5 @@ mod cv;
 
 #[path = "it/workflow.rs"]
 mod workflow;
+#[path = "it/pipeline.rs"]
+mod pipeline;
