@@ -20,5 +20,6 @@ mod cv;
 
 #[path = "it/workflow.rs"]
 mod workflow;
+
 #[path = "it/pipeline.rs"]
 mod pipeline;

@@ -17,6 +17,9 @@ use crate::storage::SqliteStorage;
 pub(crate) struct Db {
     pub(crate) conn: Connection,
     pub(crate) cache: Cache,
+    /// `synchronous` is `NORMAL` (a relaxed write is under way, or panicked before putting
+    /// `FULL` back).
+    pub(crate) relaxed: bool,
 }
 
 /// What a fenced write reads of the trial it writes to.
@@ -40,17 +43,22 @@ pub(crate) fn ms(d: Duration) -> i64 {
 }
 
 impl Db {
+    /// Rolls back a transaction left open by a panic on another thread: it never committed.
+    fn recover(&mut self) -> Result<(), Fail> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+            self.cache.rolled_back();
+        }
+        Ok(())
+    }
+
     /// Runs `f` in a transaction opened with `begin`, committing if it succeeds.
     fn attempt<T>(
         &mut self,
         begin: &str,
         f: &mut impl FnMut(&mut Db) -> Result<T, Fail>,
     ) -> Result<T, Fail> {
-        if !self.conn.is_autocommit() {
-            // A transaction left open by a panic on another thread: it never committed.
-            self.conn.execute_batch("ROLLBACK")?;
-            self.cache.rolled_back();
-        }
+        self.recover()?;
         let result = self
             .conn
             .execute_batch(begin)
@@ -144,7 +152,7 @@ impl Db {
         params: impl rusqlite::Params,
     ) -> Result<Option<FrozenTrial>, Fail> {
         let (mut trial, reported) = {
-            let Db { conn, cache } = &mut *self;
+            let Db { conn, cache, .. } = &mut *self;
             let mut stmt = conn.prepare_cached(sql)?;
             let mut rows = stmt.query(params)?;
             let Some(row) = rows.next()? else { return Ok(None) };
@@ -182,7 +190,7 @@ impl Db {
         params: Option<&[u8]>,
         fixed: Option<&str>,
     ) -> Result<Option<String>, Fail> {
-        let Db { conn, cache } = self;
+        let Db { conn, cache, .. } = self;
         let fixed = cache.requeued_fixed(conn, study, params, fixed)?;
         conn.prepare_cached("DELETE FROM intermediate_values WHERE trial_id = ?1")?
             .execute([id])?;
@@ -233,6 +241,40 @@ impl SqliteStorage {
         self.transact(what, "BEGIN IMMEDIATE", f)
     }
 
+    /// A write to a running trial that is not its outcome (its parameters so far, an
+    /// intermediate report, a user attribute): committed with `synchronous = NORMAL`, so the
+    /// commit does not wait for the disk. In WAL mode the transaction is atomic and survives a crash of the process; it
+    /// becomes durable against a power cut with the next `FULL` commit (the trial's finish
+    /// syncs the whole write-ahead log, earlier frames included). A power cut in between can
+    /// lose only these latest writes of a trial that is still running, which is recovered by
+    /// its lease anyway. An outcome is never written this way. A trial then costs two disk
+    /// syncs (its claim and its finish) however many folds or epochs it reports.
+    pub(crate) fn write_relaxed<T>(
+        &self,
+        what: &str,
+        f: impl FnMut(&mut Db) -> Result<T, Fail>,
+    ) -> Result<T> {
+        let mut db = self.lock();
+        self.synchronous(&mut db, what, true)?;
+        let result = self.transact_locked(&mut db, what, "BEGIN IMMEDIATE", f);
+        // Back to FULL before anyone else uses the connection, whatever the result.
+        let restored = self.synchronous(&mut db, what, false);
+        let value = result?;
+        restored?;
+        Ok(value)
+    }
+
+    /// Sets `synchronous` to `NORMAL` (`relaxed`) or `FULL`.
+    fn synchronous(&self, db: &mut Db, what: &str, relaxed: bool) -> Result<()> {
+        let mode = if relaxed { "NORMAL" } else { "FULL" };
+        // The safety level cannot change inside a transaction.
+        db.recover()
+            .and_then(|()| Ok(db.conn.pragma_update(None, "synchronous", mode)?))
+            .map_err(|e| e.into_error(&self.path, what))?;
+        db.relaxed = relaxed;
+        Ok(())
+    }
+
     pub(crate) fn read<T>(
         &self,
         what: &str,
@@ -248,9 +290,23 @@ impl SqliteStorage {
         &self,
         what: &str,
         begin: &str,
-        mut f: impl FnMut(&mut Db) -> Result<T, Fail>,
+        f: impl FnMut(&mut Db) -> Result<T, Fail>,
     ) -> Result<T> {
         let mut db = self.lock();
+        if db.relaxed {
+            // A relaxed write panicked before restoring FULL.
+            self.synchronous(&mut db, what, false)?;
+        }
+        self.transact_locked(&mut db, what, begin, f)
+    }
+
+    fn transact_locked<T>(
+        &self,
+        db: &mut Db,
+        what: &str,
+        begin: &str,
+        mut f: impl FnMut(&mut Db) -> Result<T, Fail>,
+    ) -> Result<T> {
         let deadline = Instant::now() + self.lock_timeout;
         let mut pause = Duration::from_millis(1);
         loop {
@@ -315,5 +371,29 @@ mod tests {
         let names: Vec<String> =
             storage.list_studies().unwrap().into_iter().map(|r| r.name).collect();
         assert_eq!(names, ["after"], "the panicking transaction's insert was rolled back");
+    }
+
+    fn synchronous(storage: &SqliteStorage) -> i64 {
+        storage.lock().conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn relaxed_writes_put_full_synchronous_back_even_after_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path().join("t.db")).unwrap();
+        assert_eq!(synchronous(&storage), 2, "FULL");
+        let inside = storage.write_relaxed("probe", |db| -> Result<i64, Fail> {
+            Ok(db.conn.pragma_query_value(None, "synchronous", |r| r.get(0))?)
+        });
+        assert_eq!(inside.unwrap(), 1, "NORMAL inside a relaxed write");
+        assert_eq!(synchronous(&storage), 2, "FULL again after it");
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = storage.write_relaxed("panicking", |_| -> Result<(), Fail> { panic!("boom") });
+        }));
+        assert!(panicked.is_err());
+        let during = storage.write("after", |db| -> Result<i64, Fail> {
+            Ok(db.conn.pragma_query_value(None, "synchronous", |r| r.get(0))?)
+        });
+        assert_eq!(during.unwrap(), 2, "an ordinary write is FULL again after the panic");
     }
 }

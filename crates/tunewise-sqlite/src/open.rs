@@ -64,7 +64,7 @@ impl SqliteStorage {
         }
         let storage = SqliteStorage {
             path,
-            db: Mutex::new(Db { conn, cache: Cache::default() }),
+            db: Mutex::new(Db { conn, cache: Cache::default(), relaxed: false }),
             commits,
             lock_timeout,
         };

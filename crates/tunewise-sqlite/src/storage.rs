@@ -157,7 +157,7 @@ impl Storage for SqliteStorage {
                 .optional()?
                 .ok_or_else(|| study_not_found(study))?;
             let params = {
-                let Db { conn, cache } = &mut *db;
+                let Db { conn, cache, .. } = &mut *db;
                 cache.merge_params(conn, study, None, &trial.params)?
             };
             let sql = format!(
@@ -304,11 +304,11 @@ impl Storage for SqliteStorage {
 
     fn set_trial_params(&self, lease: &Lease, params: &[Param]) -> Result<()> {
         let study = int(lease.study.0);
-        self.write("set_trial_params", |db| {
+        self.write_relaxed("set_trial_params", |db| {
             let held = db.fence(lease)?;
             let seq = db.bump(study)?;
             let blob = {
-                let Db { conn, cache } = &mut *db;
+                let Db { conn, cache, .. } = &mut *db;
                 cache.merge_params(conn, study, held.params.as_deref(), params)?
             };
             db.conn
@@ -323,7 +323,7 @@ impl Storage for SqliteStorage {
 
     fn set_trial_user_attr(&self, lease: &Lease, key: &str, value: AttrValue) -> Result<()> {
         let study = int(lease.study.0);
-        self.write("set_trial_user_attr", |db| {
+        self.write_relaxed("set_trial_user_attr", |db| {
             let held = db.fence(lease)?;
             let seq = db.bump(study)?;
             let mut attrs = codec::decode_attrs(held.user_attrs.as_deref())?;
@@ -345,7 +345,7 @@ impl Storage for SqliteStorage {
 
     fn report(&self, lease: &Lease, step: u64, values: &[f64]) -> Result<()> {
         let study = int(lease.study.0);
-        self.write("report", |db| {
+        self.write_relaxed("report", |db| {
             db.fence(lease)?;
             let seq = db.bump(study)?;
             db.conn
@@ -379,7 +379,7 @@ impl Storage for SqliteStorage {
             let blob = if finish.params.is_empty() {
                 held.params.clone()
             } else {
-                let Db { conn, cache } = &mut *db;
+                let Db { conn, cache, .. } = &mut *db;
                 Some(cache.merge_params(conn, study, held.params.as_deref(), &finish.params)?)
             };
             let sql = format!(
@@ -434,7 +434,7 @@ impl Storage for SqliteStorage {
                 );
                 (sql, vec![study, int(cursor)])
             };
-            let Db { conn, cache } = &mut *db;
+            let Db { conn, cache, .. } = &mut *db;
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
             let mut trials = Vec::new();
