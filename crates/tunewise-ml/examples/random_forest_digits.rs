@@ -29,8 +29,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         data.classes().len()
     );
     let sampler = TpeSampler::builder().seed(42).n_startup_trials(8).build()?;
-    let study =
-        Study::builder().name("forest-digits").storage(storage).load_if_exists(true).sampler(sampler);
+    let study = Study::builder()
+        .name("forest-digits")
+        .storage(storage)
+        .load_if_exists(true)
+        .sampler(sampler);
     let tuned = Workflow::classification(accuracy)
         .maximize()
         .metric_name("accuracy")
