@@ -132,7 +132,10 @@ pub struct CmaEsStatus {
 /// the last one; a fresh sampler on an old study replays its history once (O(n) in trials).
 /// With several workers, a trial may be drawn from a generation older than the one it is told
 /// in: its step is then treated as an injected solution (clipped in Mahalanobis length, as the
-/// tutorial advises).
+/// tutorial advises). A trial still running does not hold the other workers back: new trials
+/// are drawn from the run carried on with the trials finished after it (skipping it), and once
+/// it finishes, the generations from its own on are told again with it in its place, so the
+/// state is again the function of the history above.
 ///
 /// **When to use it.** Continuous (or mostly numeric) spaces of a few to a few hundred
 /// parameters, with budgets of hundreds to thousands of trials, where it is among the strongest
@@ -363,11 +366,12 @@ impl CmaEsSampler {
         self.seed
     }
 
-    /// The current run as of the last trial this sampler prepared; `None` before the run
+    /// The current run as of the last trial this sampler prepared (the one its trials are drawn
+    /// from, which may count generations past a trial still running); `None` before the run
     /// starts (no complete trial yet, or startup trials still running).
     pub fn status(&self) -> Option<CmaEsStatus> {
         let replay = self.replay();
-        let runner = replay.runner()?;
+        let (runner, _) = replay.current()?;
         let s = &runner.strategy;
         Some(CmaEsStatus {
             dimension: s.dim(),

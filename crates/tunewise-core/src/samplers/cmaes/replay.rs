@@ -3,8 +3,9 @@
 //! The state of CMA-ES is a function of the study's history alone, so that any worker, a resumed
 //! study or a fresh sampler on an old study computes the same state:
 //!
-//! - the *settled prefix* is the longest run of finished trials from trial 0; only it is read, so
-//!   a trial still running holds back the trials after it (they wait, they are not lost);
+//! - the *settled prefix* is the longest run of finished trials from trial 0; only it makes the
+//!   record, so a trial still running holds back the trials after it (they wait, they are not
+//!   lost; proposals meanwhile come from the state *ahead*, below);
 //! - the *space* is the intersection of the numeric parameters (ints, floats, log and stepped,
 //!   more than one value) of the prefix's complete trials, sorted by name; when it shrinks (a new
 //!   parameter layout), the run is rebuilt from trial 0 with the smaller space;
@@ -15,6 +16,16 @@
 //!   generations; each is told as soon as its λ-th trial settles. Failed trials are skipped (the
 //!   next trial takes their place), and so are pruned ones: a pruned trial's last intermediate
 //!   value is not comparable with final values.
+//!
+//! That settled state is the record, but proposals do not wait on it: a trial can run far
+//! longer than the others (a slow configuration, or a worker the operating system holds back
+//! while the others run dozens of fast trials), and drawing every trial started meanwhile from
+//! the generation before it would turn CMA-ES into random search around a stale mean. So
+//! proposals come from a second state, *ahead*: the settled one carried on with the complete
+//! trials finished past the prefix, the ones still running among them skipped (the *holes*).
+//! When a hole completes, or the prefix moves, the ahead state is rebuilt from the settled one,
+//! which counts the late trial in its place in number order. A single worker never has a hole:
+//! its proposals, and the settled state of any history, are what they would be without it.
 //!
 //! Each trial is read once; a generation costs one `tell`. A trial's solution is read back from
 //! its stored parameters (on the unit box), not from what was sampled for it: enqueued trials,
@@ -62,6 +73,26 @@ pub(crate) struct Replay {
     cursor: usize,
     /// Complete trials of the generation being filled.
     pending: Vec<Arc<FrozenTrial>>,
+    /// The generations already complete past a trial still running, which proposals use.
+    ahead: Option<Ahead>,
+}
+
+/// The run carried past the settled prefix with the trials finished beyond it, skipping those
+/// still running (the *holes*). Proposals are drawn from it, so that one long trial does not
+/// hold every other worker on the generation before it. It is a guess, never the record: once
+/// a hole completes, it is rebuilt from the settled state, which counts that trial in its place.
+#[derive(Debug, Clone)]
+struct Ahead {
+    /// The settled prefix it continues from.
+    base: usize,
+    runner: Runner,
+    /// The run's space: the settled one, or the first complete trial's when none has settled.
+    dims: Vec<Dim>,
+    pending: Vec<Arc<FrozenTrial>>,
+    /// Trials `[base, cursor)` are read.
+    cursor: usize,
+    /// Trials below `cursor` that were running when read.
+    holes: Vec<usize>,
 }
 
 /// Whether a trial counts: complete with a single, non-NaN value.
@@ -148,7 +179,8 @@ fn unit_point(t: &FrozenTrial, dims: &[Dim], strategy: &Strategy, seed: u64) -> 
 }
 
 impl Replay {
-    /// Reads the trials settled since the last call and tells every generation they complete.
+    /// Reads the trials settled since the last call and tells every generation they complete,
+    /// then carries the run on past the prefix for the proposals.
     pub(crate) fn update(&mut self, view: &StudyView<'_>, settings: &ReplaySettings) {
         let trials = view.trials();
         let direction = view.directions().first().copied().unwrap_or(Direction::Minimize);
@@ -166,51 +198,46 @@ impl Replay {
             self.prefix += 1;
         }
         if shrunk {
+            self.ahead = None;
             self.runner = None;
             self.cursor = 0;
             self.pending.clear();
         }
-        let Some(dims) = self.space.as_ref().filter(|d| !d.is_empty()) else { return };
         let n_startup = settings.n_startup_trials;
-        if self.runner.is_none() {
-            // Trial numbers are dense: the prefix holds every startup trial once it is this long.
-            if self.prefix < n_startup {
-                return;
-            }
-            self.runner = Some(start(dims, &trials[..self.prefix], settings, direction));
-            self.cursor = 0;
-            self.pending.clear();
+        // Trial numbers are dense: the prefix holds every startup trial once it is this long.
+        if self.prefix < n_startup {
+            self.ahead = None;
+            return;
         }
-        let Some(runner) = self.runner.as_mut() else { return };
-        for t in &trials[self.cursor..self.prefix] {
-            if t.number < n_startup as u64 || !usable(t) {
-                continue;
-            }
-            self.pending.push(t.clone());
-            if self.pending.len() >= runner.strategy.population_size() {
-                let order = rank(&self.pending, direction);
-                let seed = runner.config.seed;
-                let xs: Vec<Vec<f64>> = order
-                    .iter()
-                    .map(|&k| unit_point(&self.pending[k], dims, &runner.strategy, seed))
-                    .collect();
-                let values: Vec<f64> = order
-                    .iter()
-                    .map(|&k| rank_key(&self.pending[k], direction))
-                    .map(|(infeasible, v)| if infeasible { f64::INFINITY } else { v })
-                    .collect();
-                runner.tell(&xs, &values, dims);
+        if let Some(dims) = self.space.as_ref().filter(|d| !d.is_empty()) {
+            let runner = self.runner.get_or_insert_with(|| {
+                self.cursor = 0;
                 self.pending.clear();
+                start(dims, &trials[..self.prefix], settings, direction)
+            });
+            for t in &trials[self.cursor..self.prefix] {
+                if t.number >= n_startup as u64 && usable(t) {
+                    feed(runner, &mut self.pending, t, dims, direction);
+                }
             }
+            self.cursor = self.prefix;
         }
-        self.cursor = self.prefix;
+        let base = match (&self.runner, &self.space) {
+            (Some(runner), Some(dims)) => {
+                Base::Settled { runner, dims, pending: &self.pending, prefix: self.prefix }
+            }
+            // No complete trial settled yet: the run can start from those finished past it.
+            (None, None) => Base::Unstarted { prefix: self.prefix },
+            // No parameter in common: no run.
+            _ => Base::None,
+        };
+        update_ahead(&mut self.ahead, base, trials, settings, direction);
     }
 
     /// The parameters (names and internal values) proposed for trial `number`, or `None` before
     /// the run starts.
     pub(crate) fn propose(&self, seed: u64, number: u64, tag: u64) -> Option<Vec<(&Dim, f64)>> {
-        let runner = self.runner.as_ref()?;
-        let dims = self.space.as_ref()?;
+        let (runner, dims) = self.current()?;
         let mut rng = Rng::derive(seed, &[number, tag]);
         let mut x = vec![0.0; dims.len()];
         runner.ask(&mut rng, &mut x);
@@ -219,19 +246,133 @@ impl Replay {
 
     /// The dimensions of the run, once it has started.
     pub(crate) fn dims(&self) -> Option<&[Dim]> {
-        self.runner.as_ref()?;
-        self.space.as_deref()
+        self.current().map(|(_, dims)| dims)
     }
 
-    /// The run, once it has started.
-    pub(crate) fn runner(&self) -> Option<&Runner> {
-        self.runner.as_ref()
+    /// The run proposals are drawn from and its dimensions, once it has started: ahead of the
+    /// settled prefix when trials past a running one have finished.
+    pub(crate) fn current(&self) -> Option<(&Runner, &[Dim])> {
+        match &self.ahead {
+            Some(ahead) => Some((&ahead.runner, &ahead.dims)),
+            None => Some((self.runner.as_ref()?, self.space.as_deref()?)),
+        }
     }
 
-    /// Complete trials waiting for their generation to fill.
+    /// Complete trials waiting for the current run's generation to fill.
     pub(crate) fn pending(&self) -> usize {
-        self.pending.len()
+        self.ahead.as_ref().map_or(self.pending.len(), |a| a.pending.len())
     }
+}
+
+/// What [`Ahead`] carries on from.
+enum Base<'a> {
+    /// The settled run.
+    Settled { runner: &'a Runner, dims: &'a [Dim], pending: &'a [Arc<FrozenTrial>], prefix: usize },
+    /// No run yet, because no complete trial has settled.
+    Unstarted { prefix: usize },
+    /// No run: the settled trials have no numeric parameter in common.
+    None,
+}
+
+impl Ahead {
+    /// A fresh one on `base`; `None` when there is no run to carry on.
+    fn new(
+        base: Base<'_>,
+        trials: &[Arc<FrozenTrial>],
+        end: usize,
+        settings: &ReplaySettings,
+        direction: Direction,
+    ) -> Option<Ahead> {
+        let (runner, dims, pending, prefix) = match base {
+            Base::Settled { runner, dims, pending, prefix } => {
+                (runner.clone(), dims.to_vec(), pending.to_vec(), prefix)
+            }
+            Base::Unstarted { prefix } => {
+                // The space of the first complete trial past the prefix, as the settled replay
+                // will start from the first complete trial it reads.
+                let first = trials[prefix..end].iter().find(|t| usable(t))?;
+                let mut space = None;
+                intersect(&mut space, first);
+                let dims = space.filter(|d| !d.is_empty())?;
+                let runner = start(&dims, &trials[..prefix], settings, direction);
+                (runner, dims, Vec::new(), prefix)
+            }
+            Base::None => return None,
+        };
+        Some(Ahead { base: prefix, runner, dims, pending, cursor: prefix, holes: Vec::new() })
+    }
+}
+
+/// Brings [`Ahead`] up to date: kept while the settled prefix stays and no hole has completed,
+/// rebuilt from the settled state otherwise.
+fn update_ahead(
+    ahead: &mut Option<Ahead>,
+    base: Base<'_>,
+    trials: &[Arc<FrozenTrial>],
+    settings: &ReplaySettings,
+    direction: Direction,
+) {
+    let prefix = match base {
+        Base::Settled { prefix, .. } | Base::Unstarted { prefix } => prefix,
+        Base::None => {
+            *ahead = None;
+            return;
+        }
+    };
+    // The finished trials past the prefix end at the last one: the running trials after it are
+    // the ones just started, not holes.
+    let end = trials.iter().rposition(|t| t.state.is_finished()).map_or(0, |i| i + 1);
+    if end <= prefix {
+        *ahead = None;
+        return;
+    }
+    let fresh = |a: &Ahead| {
+        a.base == prefix
+            && a.cursor <= trials.len()
+            && a.holes.iter().all(|&h| trials.get(h).is_some_and(|t| !usable(t)))
+    };
+    let kept = ahead.take().filter(fresh);
+    *ahead = kept.or_else(|| Ahead::new(base, trials, end, settings, direction));
+    let Some(a) = ahead.as_mut() else { return };
+    for (i, t) in trials.iter().enumerate().take(end).skip(a.cursor) {
+        if !t.state.is_finished() {
+            a.holes.push(i);
+        } else if usable(t) && has_dims(t, &a.dims) {
+            feed(&mut a.runner, &mut a.pending, t, &a.dims, direction);
+        }
+    }
+    a.cursor = a.cursor.max(end);
+}
+
+/// Whether a trial has every parameter of the space, with the same distribution.
+fn has_dims(t: &FrozenTrial, dims: &[Dim]) -> bool {
+    dims.iter().all(|d| t.param(&d.name).is_some_and(|p| *p.distribution == *d.distribution))
+}
+
+/// Adds a complete trial to the generation being filled, and tells the generation once it has
+/// λ trials.
+fn feed(
+    runner: &mut Runner,
+    pending: &mut Vec<Arc<FrozenTrial>>,
+    t: &Arc<FrozenTrial>,
+    dims: &[Dim],
+    direction: Direction,
+) {
+    pending.push(t.clone());
+    if pending.len() < runner.strategy.population_size() {
+        return;
+    }
+    let order = rank(pending, direction);
+    let seed = runner.config.seed;
+    let xs: Vec<Vec<f64>> =
+        order.iter().map(|&k| unit_point(&pending[k], dims, &runner.strategy, seed)).collect();
+    let values: Vec<f64> = order
+        .iter()
+        .map(|&k| rank_key(&pending[k], direction))
+        .map(|(infeasible, v)| if infeasible { f64::INFINITY } else { v })
+        .collect();
+    runner.tell(&xs, &values, dims);
+    pending.clear();
 }
 
 /// The first run: from the centre of the box, or fitted to the startup trials (warm start).
@@ -267,4 +408,104 @@ fn start(
         None => Strategy::new(vec![0.5; d], sigma0, lambda, separable, None),
     };
     Runner::new(strategy, settings.run.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distribution::Distribution;
+    use crate::frozen::Param;
+    use crate::samplers::cmaes::restart::Restart;
+
+    fn settings() -> ReplaySettings {
+        ReplaySettings {
+            n_startup_trials: 0,
+            population_size: None,
+            warm_start: None,
+            run: RunConfig {
+                seed: 7,
+                sigma0: 0.2,
+                separable: false,
+                restart: Restart::None,
+                margin: None,
+            },
+        }
+    }
+
+    /// `n` trials of a 2-d sphere on the unit box (λ = 6), `state` for trial `odd` and complete
+    /// for the others.
+    fn history(n: u64, odd: u64, state: TrialState) -> Vec<Arc<FrozenTrial>> {
+        let dist = Arc::new(Distribution::float(0.0, 1.0));
+        let mut rng = Rng::new(3);
+        (0..n)
+            .map(|number| {
+                let s = if number == odd { state } else { TrialState::Complete };
+                let mut t = FrozenTrial::new(100 + number, number, s);
+                let x: Vec<f64> = (0..2).map(|_| rng.uniform()).collect();
+                for (i, v) in x.iter().enumerate() {
+                    let name: Arc<str> = Arc::from(format!("x{i}"));
+                    t.params.push(Param { name, distribution: dist.clone(), internal: *v });
+                }
+                if s == TrialState::Complete {
+                    t.values = Some(vec![x.iter().map(|v| (v - 0.3).powi(2)).sum()]);
+                }
+                Arc::new(t)
+            })
+            .collect()
+    }
+
+    /// Generations, mean and step size of the run proposals are drawn from.
+    fn state(replay: &Replay) -> Option<(usize, Vec<f64>, f64)> {
+        let (r, _) = replay.current()?;
+        Some((r.generations, r.strategy.mean().to_vec(), r.strategy.sigma()))
+    }
+
+    #[test]
+    fn a_running_trial_holds_back_the_record_but_not_the_proposals() {
+        let directions = [Direction::Minimize];
+        let mut replay = Replay::default();
+        // Trial 3 runs while 0..=2 and 4..=20 are complete: 20 trials, 3 generations of 6.
+        let running = history(21, 3, TrialState::Running);
+        replay.update(&StudyView::new(&directions, &running), &settings());
+        assert_eq!(replay.prefix, 3);
+        assert_eq!(replay.runner.as_ref().map(|r| r.generations), Some(0));
+        assert_eq!(state(&replay).map(|s| s.0), Some(3));
+        assert_eq!(replay.pending(), 2);
+
+        // Trial 3 completes: the generations are told again with it in its place, exactly as a
+        // fresh replay of the finished history tells them.
+        let done = history(21, 3, TrialState::Complete);
+        replay.update(&StudyView::new(&directions, &done), &settings());
+        let mut fresh = Replay::default();
+        fresh.update(&StudyView::new(&directions, &done), &settings());
+        assert!(replay.ahead.is_none());
+        let (warm, cold) = (state(&replay), state(&fresh));
+        assert_eq!(warm, cold);
+        assert_eq!(warm.map(|s| s.0), Some(3));
+
+        // A trial that fails instead takes no place: the proposals' state stays the same.
+        let mut replay = Replay::default();
+        replay.update(&StudyView::new(&directions, &running), &settings());
+        let before = state(&replay);
+        let failed = history(21, 3, TrialState::Failed);
+        replay.update(&StudyView::new(&directions, &failed), &settings());
+        assert_eq!(state(&replay), before);
+    }
+
+    #[test]
+    fn the_run_starts_past_a_first_trial_still_running() {
+        let directions = [Direction::Minimize];
+        let mut replay = Replay::default();
+        let running = history(21, 0, TrialState::Running);
+        replay.update(&StudyView::new(&directions, &running), &settings());
+        assert!(replay.runner.is_none() && replay.space.is_none());
+        assert_eq!(state(&replay).map(|s| s.0), Some(3));
+        assert_eq!(replay.dims().map(|d| d.len()), Some(2));
+
+        let done = history(21, 0, TrialState::Complete);
+        replay.update(&StudyView::new(&directions, &done), &settings());
+        let mut fresh = Replay::default();
+        fresh.update(&StudyView::new(&directions, &done), &settings());
+        assert_eq!(state(&replay), state(&fresh));
+    }
 }
