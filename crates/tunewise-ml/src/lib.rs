@@ -1,9 +1,6 @@
 //! Tuning real models with tunewise: datasets, splitters, metrics, estimators, cross-validation
 //! inside a trial, the tune → refit → test workflow, and gradient-based tuning of regularization.
 //!
-//! This crate is being built (issue 6): data, splitters, metrics, estimators and
-//! gradient-based tuning are here; cross-validation inside a trial and the workflow come next.
-//!
 //! # Concept map
 //!
 //! ```text
@@ -30,7 +27,16 @@
 //!   logistic regression need it), [`Thresholded`] predicts the positive class of a binary
 //!   classifier from a chosen probability threshold.
 //! - **Metrics** score predictions against the truth; for binary scores,
-//!   [`precision_recall_curve`] and [`threshold_for`] choose the decision threshold.
+//!   [`precision_recall_curve`] and [`threshold_for`] choose the decision threshold. Any metric
+//!   is a [`Scorer`]; [`on_probabilities`] scores probabilities instead of labels.
+//! - **Cross-validation inside a trial**: [`cross_validate`] reports each fold's score to the
+//!   trial (a pruner can stop a bad configuration after its first folds);
+//!   [`cross_validate_parallel`] fits folds on several threads; [`cross_validate_many`] scores
+//!   several metrics for a study with several objectives.
+//! - **The workflow**: [`Workflow`] holds out a test set, tunes by cross-validation on the rest
+//!   with any sampler and storage, refits the best configuration and tests it once; [`Tuned`]
+//!   holds the model, the best parameters, the CV score ± spread, the test score and every
+//!   trial's training/validation scores (the bias–variance gap), and prints as a summary.
 //!
 //! # Example
 //!
