@@ -241,14 +241,17 @@ impl SqliteStorage {
         self.transact(what, "BEGIN IMMEDIATE", f)
     }
 
-    /// A write to a running trial that is not its outcome (its parameters so far, an
-    /// intermediate report, a user attribute): committed with `synchronous = NORMAL`, so the
-    /// commit does not wait for the disk. In WAL mode the transaction is atomic and survives a crash of the process; it
-    /// becomes durable against a power cut with the next `FULL` commit (the trial's finish
-    /// syncs the whole write-ahead log, earlier frames included). A power cut in between can
-    /// lose only these latest writes of a trial that is still running, which is recovered by
-    /// its lease anyway. An outcome is never written this way. A trial then costs two disk
-    /// syncs (its claim and its finish) however many folds or epochs it reports.
+    /// A write that only a live worker depends on: claiming a trial, renewing its lease, and
+    /// the writes to a running trial that are not its outcome (its parameters so far,
+    /// intermediate reports, user attributes). Committed with `synchronous = NORMAL`, so the
+    /// commit does not wait for the disk. In WAL mode the transaction is still atomic and
+    /// survives a crash of the process; it becomes durable against a power cut with the next
+    /// `FULL` commit (a trial's finish syncs the whole write-ahead log, earlier frames
+    /// included). A power cut in between loses only such writes, and every worker that made
+    /// them dies with the machine (SQLite is for one machine): after the restart the trial is
+    /// as if it had not been claimed, and nobody holds it. Outcomes, enqueued trials and study
+    /// changes are never written this way. A trial then costs one disk sync (its finish)
+    /// however many folds or epochs it reports.
     pub(crate) fn write_relaxed<T>(
         &self,
         what: &str,

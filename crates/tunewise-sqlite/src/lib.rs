@@ -74,12 +74,13 @@
 //! - `journal_mode = WAL`: readers never block the writer and a crash never leaves a
 //!   half-written transaction (the file must be on a local disk, not a network file system).
 //! - `synchronous = FULL`: a transaction is on disk when its commit returns, so an acknowledged
-//!   result survives a power cut, not only a crash of the process. Writes to a running trial
-//!   that are not its outcome (parameters so far, intermediate reports, user attributes) are
-//!   committed with `synchronous = NORMAL`: atomic and safe from a crash of the process, and
-//!   made durable by the trial's finish, which syncs the write-ahead log with them; a power cut
-//!   before it can lose only those writes of a still-running trial. A trial costs two disk
-//!   syncs (claim and finish) however many folds or epochs it reports.
+//!   result survives a power cut, not only a crash of the process. Writes that only a live
+//!   worker depends on (claiming a trial, renewing its lease, its parameters so far,
+//!   intermediate reports, user attributes) commit with `synchronous = NORMAL`: atomic and safe
+//!   from a crash of the process, and made durable by the next full commit (a trial's finish
+//!   syncs the write-ahead log with them); a power cut before it loses only those writes, and
+//!   the workers that made them die with the machine. A trial costs one disk sync (its
+//!   finish) however many folds or epochs it reports.
 //! - `foreign_keys = ON`: deleting a study deletes its trials, keys and reports.
 //! - A busy timeout of [`DEFAULT_LOCK_TIMEOUT`] (or [`SqliteStorage::open_with`]'s), and a
 //!   retry with backoff where SQLite reports "busy" without waiting: an operation fails only

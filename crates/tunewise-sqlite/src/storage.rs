@@ -204,7 +204,7 @@ impl Storage for SqliteStorage {
         lease: Option<Duration>,
     ) -> Result<Arc<FrozenTrial>> {
         let study = int(study.0);
-        self.write("start_trial", |db| {
+        self.write_relaxed("start_trial", |db| {
             let (seq, next, now_ms): (i64, i64, i64) = db
                 .conn
                 .prepare_cached(&format!(
@@ -279,7 +279,7 @@ impl Storage for SqliteStorage {
     }
 
     fn renew_lease(&self, lease: &Lease, duration: Duration) -> Result<()> {
-        self.write("renew_lease", |db| {
+        self.write_relaxed("renew_lease", |db| {
             let n = db
                 .conn
                 .prepare_cached(&format!(
