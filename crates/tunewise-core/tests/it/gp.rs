@@ -234,7 +234,8 @@ fn pruned_and_failed_trials_do_not_break_the_model() {
                 let y = t.suggest_int("y", -3, 3)?;
                 let v = (x - 1.0).powi(2) + (y as f64).powi(2);
                 match t.number() % 4 {
-                    1 => {
+                    // Pruned as a pruner would: trials that look bad at their first report.
+                    1 if v > 2.0 => {
                         t.report(0, v + 1.0)?;
                         Err(TrialError::Pruned)
                     }
@@ -246,6 +247,47 @@ fn pruned_and_failed_trials_do_not_break_the_model() {
         )
         .unwrap();
     assert!(study.best_value().unwrap() < 0.05, "best {}", study.best_value().unwrap());
+}
+
+/// Prunes every trial whose `x` is below 0.4 (after its first report).
+#[derive(Debug)]
+struct PruneLeftHalf;
+
+impl tunewise_core::Pruner for PruneLeftHalf {
+    fn prune(&self, _study: &StudyView<'_>, trial: &FrozenTrial) -> tunewise_core::Result<bool> {
+        Ok(trial.param("x").is_some_and(|p| p.internal < 0.4))
+    }
+}
+
+#[test]
+fn the_model_steers_away_from_where_trials_were_pruned() {
+    // No trial left of 0.4 completes: a model that ignored pruned trials would stay uncertain
+    // there, and its expected improvement would send trial after trial into that region.
+    let mut in_pruned_region = Vec::new();
+    for seed in 0..4 {
+        let s = gp(seed).n_startup_trials(6).build().unwrap();
+        let study = Study::builder().sampler(s).pruner(PruneLeftHalf).create().unwrap();
+        study
+            .optimize(
+                |t: &mut Trial| -> Result<f64, TrialError> {
+                    let x = t.suggest_float("x", 0.0, 1.0)?;
+                    let v = (x - 0.8).powi(2);
+                    t.report(0, v)?;
+                    if t.should_prune()? {
+                        return Err(TrialError::Pruned);
+                    }
+                    Ok(v)
+                },
+                Budget::trials(30),
+            )
+            .unwrap();
+        let trials = study.trials().unwrap();
+        let after_startup = trials.iter().skip(12);
+        in_pruned_region
+            .push(after_startup.filter(|t| t.state == TrialState::Pruned).count() as f64 / 18.0);
+    }
+    let share = median(&in_pruned_region);
+    assert!(share < 0.15, "share of model-driven trials pruned: {in_pruned_region:?}");
 }
 
 #[test]

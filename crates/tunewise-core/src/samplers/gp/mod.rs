@@ -97,9 +97,13 @@ impl Default for Settings {
 /// `max_i wᵢ·fᵢ + 0.05·Σ wᵢ·fᵢ` with one Gaussian process. Successive trials so aim at different
 /// parts of the Pareto front.
 ///
-/// **Ignored trials.** Pruned and failed trials, and complete trials with a non-finite value,
-/// are left out of the model: a pruned trial's intermediate value says little about where its
-/// final value would have been, and guessing it would bias a model that interpolates.
+/// **Pruned and failed trials.** A pruned trial enters the model with its last intermediate
+/// value, floored at the median value of the complete trials (objective by objective; it
+/// counts as infeasible when there are constraints): its pruner judged it no better than its
+/// peers, so it never looks better than a typical complete trial, and its own report says how
+/// bad it was. Leaving it out would let the model propose the same region again. Failed
+/// trials, and complete trials with a non-finite value, are left out. Pruned trials do not
+/// count toward `n_startup_trials`.
 ///
 /// **When to use it.** Expensive trials with small budgets (up to about 300 trials), mostly
 /// continuous parameters, one objective or a few. It usually needs fewer trials than
@@ -445,10 +449,41 @@ impl Sampler for GpSampler {
             raw.push(signed);
             constraints.push(&t.constraints);
         }
-        let n = raw.len();
-        if n < self.settings.n_startup_trials.max(1) {
+        if raw.len() < self.settings.n_startup_trials.max(1) {
             return Ok(out);
         }
+        // Pruned trials: their last reported value, but no better than a typical complete trial,
+        // objective by objective (see the type's docs), so that the model steers away from where
+        // they were stopped.
+        let typical: Vec<f64> = (0..study.directions().len())
+            .map(|i| {
+                let mut column: Vec<f64> = raw.iter().map(|v| v[i]).collect();
+                column.sort_by(f64::total_cmp);
+                column[column.len() / 2]
+            })
+            .collect();
+        for t in study.trials_in(TrialState::Pruned) {
+            if let Some(row) = encode(t) {
+                let last = t.intermediate_values.values().next_back();
+                let value = typical
+                    .iter()
+                    .zip(study.directions())
+                    .enumerate()
+                    .map(|(i, (floor, dir))| {
+                        let reported =
+                            last.and_then(|v| v.get(i)).copied().filter(|v| v.is_finite());
+                        let signed =
+                            reported
+                                .map(|v| if *dir == crate::Direction::Maximize { -v } else { v });
+                        signed.map_or(*floor, |v| v.max(*floor))
+                    })
+                    .collect();
+                x.extend(row);
+                raw.push(value);
+                constraints.push(&[]);
+            }
+        }
+        let n = raw.len();
         let mut rng = Rng::derive(self.seed, &[trial.number, TAG_RELATIVE]);
         let mut y: Vec<f64> = if study.directions().len() == 1 {
             raw.iter().map(|v| v[0]).collect()
