@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::direction::{dominates, Direction};
+use crate::direction::Direction;
 use crate::error::{Error, Result};
 use crate::frozen::{FrozenTrial, TrialState};
 use crate::pruner::Pruner;
@@ -161,7 +161,7 @@ impl Pruner for PercentilePruner {
         let directions = study.directions();
         let mut reference = lock(&self.cache);
         reference.update(directions, study.trials());
-        if reference.members.len() < s.n_startup_trials.max(1) {
+        if reference.complete < s.n_startup_trials.max(1) {
             return Ok(false);
         }
         let mut point = Vec::with_capacity(directions.len());
@@ -193,8 +193,10 @@ impl Pruner for PercentilePruner {
                 if m < s.n_min_trials {
                     return Ok(false);
                 }
+                let point: Vec<f64> =
+                    directions.iter().zip(&point).map(|(d, v)| d.to_minimize(*v)).collect();
                 let dominating =
-                    rows.chunks_exact(n).filter(|row| dominates(directions, row, &point)).count();
+                    rows.chunks_exact(n).filter(|row| dominates_min(row, &point)).count();
                 Ok(dominating as f64 > s.percentile / 100.0 * (m - 1) as f64)
             }
         }
@@ -221,16 +223,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The complete trials' values by step, and the trials they come from.
 ///
 /// Complete trials never change, so the table grows by the trials that completed since the last
-/// call. It is rebuilt from scratch when a trial it holds is no longer complete and identical
-/// (another study, a reloaded storage) or when the directions change.
+/// call. It is rebuilt from scratch when a trial it holds is no longer there, complete and equal
+/// (another study, a reloaded storage), or when the directions change.
 #[derive(Debug, Default)]
 struct Reference {
     directions: Vec<Direction>,
-    /// The complete trials the table holds, in number order (shared records: an `Arc` held here
-    /// keeps its address, so pointer equality means the same record).
-    members: Vec<Arc<FrozenTrial>>,
-    /// One objective: the sorted numbers reported at each step. Several: the rows (one value
-    /// per objective, no NaN) reported at each step, back to back.
+    /// Every trial of the last call, by position. Holding the `Arc`s keeps their addresses, so
+    /// pointer equality means the same, unchanged record: a call on an unchanged history only
+    /// compares pointers.
+    seen: Vec<Arc<FrozenTrial>>,
+    /// How many of `seen` are complete.
+    complete: usize,
+    /// One objective: the sorted numbers reported at each step. Several: the rows reported at
+    /// each step (one value per objective, turned into values to minimize, no NaN), back to back.
     steps: BTreeMap<u64, Vec<f64>>,
 }
 
@@ -239,27 +244,42 @@ impl Reference {
         if self.directions != directions {
             *self = Reference { directions: directions.to_vec(), ..Reference::default() };
         }
-        let complete = || trials.iter().filter(|t| t.state == TrialState::Complete);
-        let mut held = 0;
-        let mut added: Vec<&Arc<FrozenTrial>> = Vec::new();
-        for t in complete() {
-            match self.members.get(held) {
-                Some(m) if Arc::ptr_eq(m, t) || **m == **t => held += 1,
-                _ => added.push(t),
-            }
-        }
-        if held == self.members.len() && added.is_empty() {
+        let unchanged = |i: usize| self.seen.get(i).is_some_and(|s| Arc::ptr_eq(s, &trials[i]));
+        if trials.len() == self.seen.len() && (0..trials.len()).all(unchanged) {
             return;
         }
-        if held < self.members.len() {
-            // A trial of the table is gone or changed: this is another history.
-            self.members.clear();
+        let mut added: Vec<usize> = Vec::new();
+        let mut valid = trials.len() >= self.seen.len();
+        for (i, t) in trials.iter().enumerate() {
+            match self.seen.get_mut(i) {
+                Some(old) if Arc::ptr_eq(old, t) => {}
+                Some(old) => {
+                    if old.state == TrialState::Complete {
+                        // A complete trial never changes: an unequal record is another history.
+                        valid &= t.state == TrialState::Complete && **old == **t;
+                    } else if t.state == TrialState::Complete {
+                        added.push(i);
+                    }
+                    *old = t.clone();
+                }
+                None => {
+                    if t.state == TrialState::Complete {
+                        added.push(i);
+                    }
+                    self.seen.push(t.clone());
+                }
+            }
+        }
+        if !valid {
+            self.seen = trials.to_vec();
+            self.complete = 0;
             self.steps.clear();
-            added = complete().collect();
+            added =
+                (0..trials.len()).filter(|i| trials[*i].state == TrialState::Complete).collect();
         }
         let mut touched = Vec::new();
-        for t in &added {
-            self.insert(t, &mut touched);
+        for i in added {
+            self.insert(&trials[i], &mut touched);
         }
         if self.directions.len() == 1 {
             touched.sort_unstable();
@@ -271,19 +291,38 @@ impl Reference {
                 }
             }
         }
-        self.members = complete().cloned().collect();
     }
 
     fn insert(&mut self, trial: &FrozenTrial, touched: &mut Vec<u64>) {
+        self.complete += 1;
         let n = self.directions.len();
         for (&step, row) in &trial.intermediate_values {
             if row.len() != n || row.iter().any(|v| v.is_nan()) {
                 continue;
             }
-            self.steps.entry(step).or_default().extend_from_slice(row);
+            let values = self.steps.entry(step).or_default();
+            values.extend(self.directions.iter().zip(row).map(|(d, v)| {
+                if n == 1 {
+                    *v
+                } else {
+                    d.to_minimize(*v)
+                }
+            }));
             touched.push(step);
         }
     }
+}
+
+/// Whether minimized point `a` Pareto-dominates minimized point `b`.
+fn dominates_min(a: &[f64], b: &[f64]) -> bool {
+    let mut strictly = false;
+    for (x, y) in a.iter().zip(b) {
+        if x > y {
+            return false;
+        }
+        strictly |= x < y;
+    }
+    strictly
 }
 
 #[cfg(test)]

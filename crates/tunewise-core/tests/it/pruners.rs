@@ -501,3 +501,14 @@ fn pruned_trials_are_stored_with_their_last_step() {
         }
     }
 }
+
+#[test]
+fn pruners_and_builders_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<PercentilePruner>();
+    check::<tunewise_core::PercentileBuilder>();
+    check::<ThresholdPruner>();
+    check::<tunewise_core::ThresholdBuilder>();
+    check::<PatiencePruner>();
+    check::<tunewise_core::PatienceBuilder>();
+}
