@@ -56,11 +56,12 @@ impl Settings {
 /// `n_min_trials` (default 1: no pruning at a step fewer complete trials reported).
 ///
 /// **Cost.** The reference is cached: per step, the complete trials' sorted values (one
-/// objective) or their points (several), rebuilt incrementally when trials complete. The cache
-/// is keyed on the complete trials themselves (the same shared records, or equal ones), so it
-/// never answers for another history. A call walks the trial list once (O(n) pointer checks)
-/// and reads one sorted list: about 1–3 µs with 1,000 complete trials of 100 steps (one
-/// objective; see `docs/benchmarks.md`); O(m · objectives) with several.
+/// objective) or their points (several), grown incrementally when trials complete. The cache
+/// holds the trial records of its last call and compares them by pointer (an unchanged record);
+/// a complete trial that is gone or differs rebuilds it, so it never answers for another
+/// history. A call costs O(n) pointer comparisons, the trial's own steps and one percentile:
+/// about 1 µs with 1,000 complete trials of 100 steps; with two objectives a dominance count,
+/// about 5 µs; building the reference from scratch about 10 ms, once (`docs/benchmarks.md`).
 #[derive(Debug)]
 pub struct PercentilePruner {
     settings: Settings,
