@@ -5,7 +5,8 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use tunewise_core::conformance::{pruner::check_pruner, sampler::check_sampler, storage::check_storage};
+//! use tunewise_core::conformance::pruner::check_pruner;
+//! use tunewise_core::conformance::{sampler::check_sampler, storage::check_storage};
 //! use tunewise_core::{InMemoryStorage, NopPruner, RandomSampler};
 //!
 //! // In a sampler's tests: build the sampler from the study's seed (and, for a grid, its space).
