@@ -15,6 +15,9 @@
 //!   Estimator), [`GpSampler`] (Bayesian: Gaussian process and log expected improvement),
 //!   [`NsgaIISampler`] (evolutionary, for several objectives), [`CmaEsSampler`] (evolution
 //!   strategy for numeric spaces).
+//! - Pruners stop unpromising trials early from their intermediate values
+//!   ([`Trial::report`], [`Trial::should_prune`]): [`PercentilePruner`] (and its median),
+//!   [`ThresholdPruner`], [`PatiencePruner`]; [`NopPruner`] never prunes.
 //! - [`Storage`] persists studies for one process ([`InMemoryStorage`]) or many.
 //!
 //! # Quick start
@@ -47,6 +50,7 @@ mod math;
 mod multi_objective;
 mod param;
 mod pruner;
+pub mod pruners;
 pub mod rng;
 mod sampler;
 pub mod samplers;
@@ -64,6 +68,10 @@ pub use error::{Error, Result};
 pub use frozen::{AttrValue, FrozenTrial, Param, TrialState};
 pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
+pub use pruners::{
+    PatienceBuilder, PatiencePruner, PercentileBuilder, PercentilePruner, ThresholdBuilder,
+    ThresholdPruner,
+};
 pub use sampler::{Sampler, StudyView};
 pub use samplers::{
     AutoChoice, AutoSampler, CmaEsBuilder, CmaEsSampler, CmaEsStatus, CoarseToFineBuilder,

@@ -1,7 +1,7 @@
 //! The pruner trait: stopping unpromising trials early.
 //!
-//! The pruning rules (median, ASHA, Hyperband, …) arrive with their own issue; the trait and the
-//! data they read (one intermediate value per objective per step) are here from the start.
+//! The trait and the pruner that never prunes ("none"); the pruning rules live in
+//! [`crate::pruners`]. Pruners read one intermediate value per objective per step.
 
 use std::fmt;
 
@@ -22,5 +22,14 @@ pub struct NopPruner;
 impl Pruner for NopPruner {
     fn prune(&self, _study: &StudyView<'_>, _trial: &FrozenTrial) -> Result<bool> {
         Ok(false)
+    }
+}
+
+/// A boxed pruner is a pruner, so a factory returning `Box<dyn Pruner>` (as the conformance suite
+/// takes) can hand its result to [`StudyBuilder::pruner`](crate::StudyBuilder::pruner) or wrap it
+/// in a [`PatiencePruner`](crate::PatiencePruner).
+impl<P: Pruner + ?Sized> Pruner for Box<P> {
+    fn prune(&self, study: &StudyView<'_>, trial: &FrozenTrial) -> Result<bool> {
+        (**self).prune(study, trial)
     }
 }

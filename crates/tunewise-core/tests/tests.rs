@@ -41,3 +41,8 @@ mod properties;
 
 #[path = "it/guarantees.rs"]
 mod guarantees;
+
+#[path = "it/pruner_conformance.rs"]
+mod pruner_conformance;
+#[path = "it/pruners.rs"]
+mod pruners;
