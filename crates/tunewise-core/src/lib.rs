@@ -90,7 +90,8 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 pub mod prelude {
     pub use crate::{
         AutoSampler, Budget, CmaEsSampler, CoarseToFineSampler, Direction, Distribution, Flow,
-        GpSampler, GridSampler, KnownTrial, NsgaIISampler, ParamValue, QmcSampler, RandomSampler,
-        SearchSpace, StopReason, Study, StudyBuilder, TpeSampler, Trial, TrialError, TrialState,
+        GpSampler, GridSampler, KnownTrial, NopPruner, NsgaIISampler, ParamValue, PatiencePruner,
+        PercentilePruner, QmcSampler, RandomSampler, SearchSpace, StopReason, Study, StudyBuilder,
+        ThresholdPruner, TpeSampler, Trial, TrialError, TrialState,
     };
 }
