@@ -80,17 +80,23 @@ impl Default for Settings {
 ///   (or, for a copy, that the first parent does not have) is drawn at random, so conditional
 ///   (define-by-run) spaces work.
 ///
-/// **Generations from the history.** A trial's generation is a function of the study's history
+/// **Generations from the history.** The generations are a function of the study's history
 /// alone, so that resumed studies and many workers agree: the *settled* trials are the longest
 /// prefix, in number order, of trials that have all finished; their complete trials (with one
-/// value per objective), in number order, are cut into generations of `population_size`. A
-/// trial is bred from the parent population of every whole generation settled when it starts
-/// (random while there is none), and its parents are chosen once, when it starts
-/// ([`Sampler::before_trial`]), so a generation completing while it runs does not mix two
-/// populations in one trial. Pruned and failed trials belong to no generation. A running or
-/// waiting trial holds the prefix back: complete trials after it wait for it to finish (a
-/// crashed worker's trial is reclaimed when its lease expires) before they count; meanwhile
-/// trials are bred from the last population.
+/// value per objective), in number order, are cut into generations of `population_size`.
+/// Pruned and failed trials belong to no generation. That settled record is what a fresh
+/// sampler on the same history computes, but trials are not bred from it alone: a trial can
+/// run far longer than the others (a slow configuration, or a worker the operating system
+/// holds back while the others run dozens of fast trials), and breeding every trial started
+/// meanwhile from the population before it (or at random, when the straggler is in the first
+/// generation) would stall the search. So a trial is bred from the parent population of every
+/// whole generation of the finished complete trials when it starts: the settled ones carried
+/// on with those finished after the prefix, in number order, skipping the trials still running
+/// (the *holes*). Once a hole completes, the generations from it on are folded again with it in
+/// its place, as the settled record counts it; a hole that fails or is pruned takes no place.
+/// A single worker never leaves a hole, so its trials are exactly those bred from the settled
+/// generations. A trial's parents are chosen once, when it starts ([`Sampler::before_trial`]),
+/// so a generation completing while it runs does not mix two populations in one trial.
 ///
 /// **Sampling.** Parameters are sampled one at a time ([`Sampler::sample_independent`]): a
 /// parameter's value depends only on the seed, the trial's number and parents, and the
@@ -106,9 +112,11 @@ impl Default for Settings {
 /// **Cost.** Per trial, a tournament and a crossover per parameter: O(d). Per generation, the
 /// non-dominated sort of `2 · population_size` trials, O(population_size² · objectives),
 /// shared by the generation's trials. The settled trials are read incrementally (a mutex inside
-/// the sampler), so the cost per trial does not grow with the study. Measured: about 15 to 20 µs
-/// per trial (the engine's ~3 µs included) with 10 parameters and two objectives, at 1,000 as at
-/// 10,000 finished trials (`cargo bench -p tunewise-bench --bench nsga2`, see
+/// the sampler), so the cost per trial does not grow with the study. With several workers, a
+/// hole completing folds again the generations after it, from the last one folded before it:
+/// rarely more than one, except once for a trial that ran through several. Measured: about 15
+/// to 20 µs per trial (the engine's ~3 µs included) with 10 parameters and two objectives, at
+/// 1,000 as at 10,000 finished trials (`cargo bench -p tunewise-bench --bench nsga2`, see
 /// `docs/benchmarks.md`).
 ///
 /// **Defaults** (Optuna's): `population_size` 50, uniform crossover with `crossover_prob` 0.9
@@ -289,58 +297,40 @@ struct Parents {
 type Plan = Option<Parents>;
 
 /// A member of the parent population.
+#[derive(Clone)]
 struct Member {
     trial: Arc<FrozenTrial>,
     ranked: Ranked,
 }
 
-/// What the sampler knows of the study: the settled complete trials and the parent population
-/// of the generations folded so far.
-#[derive(Default)]
-struct State {
-    /// Id of trial 0, to notice a different study.
-    first_id: Option<u64>,
-    /// Every trial below this number is finished and read.
-    prefix: usize,
-    /// The complete trials (one value per objective) among them not yet folded into a
-    /// generation, in number order (fewer than `population_size` between updates).
+/// Generations folded from complete trials in number order: the parent population and the
+/// complete trials waiting for the next generation.
+#[derive(Clone, Default)]
+struct Folded {
+    /// The complete trials (one value per objective) not yet folded into a generation, in
+    /// number order (fewer than `population_size`).
     complete: Vec<Arc<FrozenTrial>>,
     /// Whole generations folded into `population`.
     generations: usize,
     population: Vec<Member>,
-    /// Each started trial's parents, until it finishes.
-    plans: BTreeMap<u64, Plan>,
 }
 
-impl State {
-    /// Reads the trials settled since the last call and folds every whole generation: O(new
-    /// trials), plus a selection per generation completed.
-    fn update(&mut self, view: &StudyView<'_>, population_size: usize) {
-        let trials = view.trials();
-        let first = trials.first().map(|t| t.id);
-        if trials.len() < self.prefix || (self.first_id.is_some() && first != self.first_id) {
-            *self = State::default();
+impl Folded {
+    /// Adds a complete trial, and folds the generation it completes: returns whether it did.
+    fn push(
+        &mut self,
+        trial: &Arc<FrozenTrial>,
+        directions: &[Direction],
+        population_size: usize,
+    ) -> bool {
+        self.complete.push(trial.clone());
+        if self.complete.len() < population_size {
+            return false;
         }
-        self.first_id = first;
-        let m = view.directions().len();
-        for t in &trials[self.prefix..] {
-            if !t.state.is_finished() {
-                break;
-            }
-            self.prefix += 1;
-            let usable = t.state == TrialState::Complete
-                && t.values.as_ref().is_some_and(|v| v.len() == m && v.iter().all(|x| !x.is_nan()));
-            if usable {
-                self.complete.push(t.clone());
-            }
-        }
-        while self.complete.len() >= population_size {
-            let generation: Vec<Arc<FrozenTrial>> =
-                self.complete.drain(..population_size).collect();
-            self.population =
-                fold(&self.population, &generation, view.directions(), population_size);
-            self.generations += 1;
-        }
+        let generation = std::mem::take(&mut self.complete);
+        self.population = fold(&self.population, &generation, directions, population_size);
+        self.generations += 1;
+        true
     }
 
     /// The parents of `number`: two binary tournaments on the parent population, and whether
@@ -357,6 +347,147 @@ impl State {
             second: self.population[b].trial.clone(),
             crossed: rng.uniform() < crossover_prob,
         })
+    }
+}
+
+/// Whether a trial belongs to a generation: complete, with one non-NaN value per objective.
+fn usable(t: &FrozenTrial, objectives: usize) -> bool {
+    t.state == TrialState::Complete
+        && t.values.as_ref().is_some_and(|v| v.len() == objectives && v.iter().all(|x| !x.is_nan()))
+}
+
+/// The generations carried on past the settled prefix with the trials finished beyond it,
+/// skipping those still running (the *holes*). Trials are bred from it, so that one long trial
+/// does not hold every other worker on the population before it. It is never the record: once
+/// a hole completes, the generations from that hole on are folded again with it in its place.
+struct Ahead {
+    folded: Folded,
+    /// Trials below this number are read.
+    cursor: usize,
+    /// Trials below `cursor` still running when last looked at, in number order.
+    holes: Vec<usize>,
+    /// The state right after each generation folded here, with the cursor just past that
+    /// generation's last trial: where a hole completing later starts the folding again.
+    checkpoints: Vec<(usize, Folded)>,
+}
+
+impl Ahead {
+    /// Goes back to the latest state that does not count trial `hole`, which has just completed:
+    /// the last checkpoint before it, or the settled state when it is as far.
+    fn rewind(&mut self, hole: usize, prefix: usize, settled: &Folded) {
+        self.checkpoints.retain(|(cursor, _)| *cursor <= hole);
+        match self.checkpoints.last() {
+            Some((cursor, folded)) if *cursor > prefix => {
+                self.folded = folded.clone();
+                self.cursor = *cursor;
+            }
+            _ => {
+                self.folded = settled.clone();
+                self.cursor = prefix;
+                self.checkpoints.clear();
+            }
+        }
+        let cursor = self.cursor;
+        self.holes.retain(|&h| h < cursor);
+    }
+}
+
+/// What the sampler knows of the study: the settled generations (the record), the generations
+/// carried on past a trial still running (what trials are bred from) and each running trial's
+/// parents.
+#[derive(Default)]
+struct State {
+    /// Id of trial 0, to notice a different study.
+    first_id: Option<u64>,
+    /// Every trial below this number is finished and read.
+    prefix: usize,
+    /// The generations of the complete trials below `prefix`.
+    settled: Folded,
+    /// Past a trial still running, when trials after it have finished.
+    ahead: Option<Ahead>,
+    /// Each started trial's parents, until it finishes.
+    plans: BTreeMap<u64, Plan>,
+}
+
+impl State {
+    /// Reads the trials settled since the last call and folds every whole generation: O(new
+    /// trials), plus a selection per generation completed. Then carries the generations on
+    /// past the prefix, for the trials to breed.
+    fn update(&mut self, view: &StudyView<'_>, population_size: usize) {
+        let trials = view.trials();
+        let first = trials.first().map(|t| t.id);
+        if trials.len() < self.prefix || (self.first_id.is_some() && first != self.first_id) {
+            *self = State::default();
+        }
+        self.first_id = first;
+        let directions = view.directions();
+        for t in &trials[self.prefix..] {
+            if !t.state.is_finished() {
+                break;
+            }
+            self.prefix += 1;
+            if usable(t, directions.len()) {
+                self.settled.push(t, directions, population_size);
+            }
+        }
+        self.update_ahead(trials, directions, population_size);
+    }
+
+    /// Brings [`Ahead`] up to date: kept while no hole has completed, folded again from the
+    /// last state before the first hole that did otherwise. O(new trials) while no hole
+    /// completes; a hole completing costs the trials and selections after it.
+    fn update_ahead(
+        &mut self,
+        trials: &[Arc<FrozenTrial>],
+        directions: &[Direction],
+        population_size: usize,
+    ) {
+        let m = directions.len();
+        // Past the last finished trial, the running ones are the ones just started, not holes.
+        let end = trials.iter().rposition(|t| t.state.is_finished()).map_or(0, |i| i + 1);
+        if end <= self.prefix {
+            self.ahead = None;
+            return;
+        }
+        let prefix = self.prefix;
+        let mut ahead = match self.ahead.take() {
+            Some(mut a) if a.cursor > prefix && a.cursor <= trials.len() => {
+                let done = a.holes.iter().copied().find(|&h| usable(&trials[h], m));
+                if let Some(hole) = done {
+                    a.rewind(hole, prefix, &self.settled);
+                }
+                a.holes.retain(|&h| !trials[h].state.is_finished());
+                a
+            }
+            _ => Ahead {
+                folded: self.settled.clone(),
+                cursor: prefix,
+                holes: Vec::new(),
+                checkpoints: Vec::new(),
+            },
+        };
+        for (i, t) in trials.iter().enumerate().take(end).skip(ahead.cursor) {
+            if !t.state.is_finished() {
+                ahead.holes.push(i);
+            } else if usable(t, m) && ahead.folded.push(t, directions, population_size) {
+                ahead.checkpoints.push((i + 1, ahead.folded.clone()));
+            }
+        }
+        ahead.cursor = ahead.cursor.max(end);
+        // The settled state is as far as these, and never needs folding again.
+        ahead.checkpoints.retain(|(cursor, _)| *cursor > prefix);
+        self.ahead = Some(ahead);
+    }
+
+    /// The generations trials are bred from: ahead of the settled prefix when trials past a
+    /// running one have finished.
+    fn current(&self) -> &Folded {
+        self.ahead.as_ref().map_or(&self.settled, |a| &a.folded)
+    }
+
+    /// The parents of `number`, from the current generations.
+    fn plan(&self, seed: u64, number: u64, crossover_prob: f64) -> Plan {
+        self.current().plan(seed, number, crossover_prob)
     }
 }
 
@@ -615,16 +746,18 @@ mod tests {
         }
         state.update(&StudyView::new(&directions, &trials), 3);
         // One generation (0, 1, 2); 5 waits for a second; 7 and 8 wait behind the running 6.
-        assert_eq!((state.prefix, state.generations), (6, 1));
+        assert_eq!((state.prefix, state.settled.generations), (6, 1));
+        // Trials are bred meanwhile from a second generation, 5, 7, 8, skipping 6.
+        assert_eq!(state.current().generations, 2);
         let numbers = |v: &[Arc<FrozenTrial>]| v.iter().map(|t| t.number).collect::<Vec<_>>();
-        assert_eq!(numbers(&state.complete), [5]);
-        assert_eq!(state.population.len(), 3);
+        assert_eq!(numbers(&state.settled.complete), [5]);
+        assert_eq!(state.settled.population.len(), 3);
         assert!(state.plan(1, 9, 0.9).is_some());
         // Trial 6 completes: the second generation is 5, 6, 7 and 8 waits for a third.
         trials[6] = trial(6, TrialState::Complete, 6.0);
         state.update(&StudyView::new(&directions, &trials), 3);
-        assert_eq!((state.prefix, state.generations), (9, 2));
-        assert_eq!(numbers(&state.complete), [8]);
+        assert_eq!((state.prefix, state.settled.generations), (9, 2));
+        assert_eq!(numbers(&state.settled.complete), [8]);
         // A fresh state on the same history agrees, and so do its parents for any trial.
         let mut fresh = State::default();
         fresh.update(&StudyView::new(&directions, &trials), 3);
@@ -633,6 +766,98 @@ mod tests {
         for n in 9..40 {
             assert_eq!(parents(&state, n), parents(&fresh, n));
         }
+    }
+
+    /// `n` trials with values `(v, 1 - v)` for pseudo-random `v` (every one on the front), in
+    /// `state` for the numbers in `odd` and complete for the others.
+    fn history(n: u64, odd: &[u64], state: TrialState) -> Vec<Arc<FrozenTrial>> {
+        let mut rng = Rng::new(3);
+        (0..n)
+            .map(|number| {
+                let s = if odd.contains(&number) { state } else { TrialState::Complete };
+                let mut t = FrozenTrial::new(100 + number, number, s);
+                let v = rng.uniform();
+                if s == TrialState::Complete {
+                    t.values = Some(vec![v, 1.0 - v]);
+                }
+                Arc::new(t)
+            })
+            .collect()
+    }
+
+    /// Generations and parent population (trial numbers) of the state trials are bred from.
+    fn bred_from(state: &State) -> (usize, Vec<u64>) {
+        let f = state.current();
+        (f.generations, f.population.iter().map(|m| m.trial.number).collect())
+    }
+
+    #[test]
+    fn a_running_trial_holds_back_the_record_but_not_the_breeding() {
+        let directions = [Direction::Minimize, Direction::Minimize];
+        for odd in [0, 7, 13] {
+            // Trial `odd` runs while the 22 others are complete: 5 generations of 4, 2 left.
+            let running = history(23, &[odd], TrialState::Running);
+            let mut state = State::default();
+            state.update(&StudyView::new(&directions, &running), 4);
+            assert_eq!(state.prefix, odd as usize);
+            assert_eq!(state.settled.generations, odd as usize / 4);
+            assert_eq!(bred_from(&state).0, 5);
+            assert!(bred_from(&state).1.iter().all(|&n| n != odd));
+
+            // It completes: the generations are folded again with it in its place, exactly as
+            // a fresh state on the finished history folds them, and the record agrees.
+            let done = history(23, &[odd], TrialState::Complete);
+            state.update(&StudyView::new(&directions, &done), 4);
+            let mut fresh = State::default();
+            fresh.update(&StudyView::new(&directions, &done), 4);
+            assert!(state.ahead.is_none());
+            assert_eq!(bred_from(&state), bred_from(&fresh));
+            assert_eq!(bred_from(&state).0, 5);
+            for n in 23..40 {
+                let parents =
+                    |s: &State| s.plan(1, n, 0.9).map(|p| (p.first.number, p.second.number));
+                assert_eq!(parents(&state), parents(&fresh));
+            }
+
+            // It fails instead: it takes no place, and the generations stay as they were.
+            let mut state = State::default();
+            state.update(&StudyView::new(&directions, &running), 4);
+            let before = bred_from(&state);
+            let failed = history(23, &[odd], TrialState::Failed);
+            state.update(&StudyView::new(&directions, &failed), 4);
+            assert_eq!(bred_from(&state), before);
+        }
+    }
+
+    #[test]
+    fn holes_completing_out_of_order_fold_as_a_fresh_state_does() {
+        let directions = [Direction::Minimize, Direction::Minimize];
+        let all = history(41, &[], TrialState::Complete);
+        let mut fresh = State::default();
+        fresh.update(&StudyView::new(&directions, &all), 4);
+        // Trials 2, 9, 17 and 30 run; they complete one at a time, the last one first, while
+        // the study grows by a few trials each time.
+        let mut state = State::default();
+        let mut holes = vec![2, 9, 17, 30];
+        let mut len = 33;
+        loop {
+            let mut trials = history(len, &holes, TrialState::Running);
+            // The trials after the last hole that have just started.
+            trials.push(Arc::new(FrozenTrial::new(100 + len, len, TrialState::Running)));
+            state.update(&StudyView::new(&directions, &trials), 4);
+            let mut partial = State::default();
+            let skipped = history(len, &holes, TrialState::Failed);
+            partial.update(&StudyView::new(&directions, &skipped), 4);
+            // What trials are bred from counts every complete trial, skipping the holes.
+            assert_eq!(bred_from(&state), bred_from(&partial), "holes {holes:?}");
+            if holes.pop().is_none() {
+                break;
+            }
+            len += 2;
+        }
+        state.update(&StudyView::new(&directions, &all), 4);
+        assert_eq!(bred_from(&state), bred_from(&fresh));
+        assert!(state.ahead.is_none());
     }
 
     #[test]
