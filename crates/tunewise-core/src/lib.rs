@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod budget;
 mod cache;
 mod direction;
 mod distribution;
@@ -58,6 +59,7 @@ mod trial;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use budget::{Budget, GoodEnough, Noise, StopReason, STOP_REASON_ATTR};
 pub use direction::{dominates, pareto_front, Direction};
 pub use distribution::{CategoricalDistribution, Distribution, FloatDistribution, IntDistribution};
 pub use error::{Error, Result};
@@ -72,17 +74,15 @@ pub use samplers::{
 };
 pub use search_space::SearchSpace;
 pub use storage::{InMemoryStorage, Storage};
-pub use study::{
-    Budget, Callback, Flow, KnownTrial, OptimizeReport, StopReason, Study, StudyBuilder,
-    DEFAULT_LEASE,
-};
+pub use study::{Callback, Flow, KnownTrial, OptimizeReport, Study, StudyBuilder, DEFAULT_LEASE};
 pub use trial::{ObjectiveValues, Trial, TrialError};
 
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{
         AutoSampler, Budget, CmaEsSampler, CoarseToFineSampler, Direction, Distribution, Flow,
-        GpSampler, GridSampler, KnownTrial, NsgaIISampler, ParamValue, QmcSampler, RandomSampler,
-        SearchSpace, StopReason, Study, StudyBuilder, TpeSampler, Trial, TrialError, TrialState,
+        GoodEnough, GpSampler, GridSampler, KnownTrial, NsgaIISampler, ParamValue, QmcSampler,
+        RandomSampler, SearchSpace, StopReason, Study, StudyBuilder, TpeSampler, Trial, TrialError,
+        TrialState,
     };
 }
