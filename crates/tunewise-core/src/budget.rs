@@ -168,14 +168,16 @@ impl Budget {
 /// Where [`GoodEnough`] takes the noise of the score from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Noise {
-    /// From the best trial's user attribute of that name: a number (the standard deviation of
-    /// the score over the cross-validation folds), or an object holding it under
+    /// From each complete trial's user attribute of that name: a number (the standard deviation
+    /// of the score over the cross-validation folds), or an object holding it under
     /// `"validation_std"` (as tunewise-ml's workflow writes in `"tunewise_ml.cv"`). The number of folds
     /// `k` is the number of intermediate values of the trial (one per fold); the noise is then
     /// the standard error of Nadeau & Bengio's corrected resampled t-test, as Optuna's
     /// terminator computes it: `√((1/k + 1/(k−1)) · v)` with `v = s²·(k−1)/k` the fold scores'
     /// population variance (`s` the sample standard deviation stored). With fewer than two
-    /// intermediate values, `s` itself is used.
+    /// intermediate values, `s` itself is used. The study's noise is the root mean square of
+    /// the trials' noises. (Optuna's terminator takes the best trial's alone; pooled, the
+    /// estimate is steadier: a standard deviation of 5 fold scores is off by 35% on average.)
     Attr(String),
     /// A fixed standard deviation, in the objective's units.
     Fixed(f64),
@@ -261,13 +263,14 @@ impl GoodEnough {
         }
     }
 
-    /// The noise of `best`'s score; `None` when it cannot be read.
-    fn noise_of(&self, best: &FrozenTrial) -> Option<f64> {
+    /// The noise of one trial's score: the corrected standard error of its cross-validation
+    /// (see [`Noise::Attr`]), or the fixed value; `None` when it cannot be read.
+    fn noise_of(&self, trial: &FrozenTrial) -> Option<f64> {
         let name = match &self.noise {
             Noise::Fixed(sd) => return Some(*sd),
             Noise::Attr(name) => name,
         };
-        let s = match best.user_attrs.get(name)? {
+        let s = match trial.user_attrs.get(name)? {
             AttrValue::Number(n) => n.as_f64()?,
             AttrValue::Object(o) => o.get(CV_STD_KEY)?.as_f64()?,
             _ => return None,
@@ -275,11 +278,25 @@ impl GoodEnough {
         if !(s.is_finite() && s >= 0.0) {
             return None;
         }
-        let k = best.intermediate_values.len() as f64;
+        let k = trial.intermediate_values.len() as f64;
         if k < 2.0 {
             return Some(s);
         }
         Some((s * s * (k - 1.0) / k * (1.0 / k + 1.0 / (k - 1.0))).sqrt())
+    }
+
+    /// The noise of the study's scores: the fixed value, or the root mean square of the complete
+    /// trials' noises (`None` if none of them has one).
+    fn noise(&self, trials: &[Arc<FrozenTrial>]) -> Option<f64> {
+        if let Noise::Fixed(sd) = self.noise {
+            return Some(sd);
+        }
+        let (sum, n) = trials
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+            .filter_map(|t| self.noise_of(t))
+            .fold((0.0, 0usize), |(s, n), v| (s + v * v, n + 1));
+        (n > 0).then(|| (sum / n as f64).sqrt())
     }
 }
 
@@ -479,18 +496,10 @@ impl Stopper {
         if complete < rule.min_trials {
             return Ok(None);
         }
-        let best = trials
-            .iter()
-            .filter(|t| t.state == TrialState::Complete && t.is_feasible())
-            .filter_map(|t| Some((t.value()?, t)))
-            .fold(None::<(f64, &Arc<FrozenTrial>)>, |acc, (v, t)| match acc {
-                Some((b, _)) if !dir.better(v, b) => acc,
-                _ => Some((v, t)),
-            });
-        let Some((_, best)) = best else { return Ok(None) };
-        let Some(noise) = rule.noise_of(best) else { return Ok(None) };
+        let Some(noise) = rule.noise(trials) else { return Ok(None) };
         let mut rng = Rng::derive(rule.seed, &[complete as u64]);
-        let Some(remaining) = crate::samplers::regret_bound(dir, trials, rule.min_trials, &mut rng)
+        let Some(remaining) =
+            crate::samplers::regret_bound(dir, trials, rule.min_trials, noise, &mut rng)
         else {
             return Ok(None);
         };

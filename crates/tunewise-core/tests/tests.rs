@@ -41,3 +41,6 @@ mod properties;
 
 #[path = "it/guarantees.rs"]
 mod guarantees;
+
+#[path = "it/budgets.rs"]
+mod budgets;

@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use super::model::{fit_theta, Data, Gp};
+use super::model::{fit_theta_noise_floor, Data, Gp};
 use super::optimize::Dim;
 use super::standardize;
 use crate::direction::Direction;
@@ -42,11 +42,13 @@ const DELTA: f64 = 0.1;
 
 /// The regret bound of a single-objective study's complete trials, in the objective's units; `None`
 /// when there are fewer than `min_trials` usable trials or nothing to model (no parameter
-/// shared by all of them).
+/// shared by all of them). `noise` is the standard deviation of an observation, a floor of the
+/// model's noise.
 pub(crate) fn regret_bound(
     direction: Direction,
     trials: &[Arc<FrozenTrial>],
     min_trials: usize,
+    noise: f64,
     rng: &mut Rng,
 ) -> Option<f64> {
     let usable: Vec<&FrozenTrial> = trials
@@ -91,10 +93,14 @@ pub(crate) fn regret_bound(
         return None;
     }
     let mut y: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    if y.iter().all(|v| *v == y[0]) {
+        // Every modelled trial scored the same: nothing suggests anything better.
+        return Some(0.0);
+    }
     let (_, scale) = standardize(&mut y);
     let x: Vec<f64> = rows.iter().flat_map(|r| r.1.iter().copied()).collect();
     let data = Data { x: &x, y: &y, cat: &cat, exact_from: usize::MAX };
-    let (theta, solved) = fit_theta(&data, None, false, 50);
+    let (theta, solved) = fit_theta_noise_floor(&data, (noise / scale).powi(2), 50);
     let gp = match solved {
         Some(s) => Gp::from_solved(&data, &theta, s),
         None => Gp::new(&data, &theta)?,
