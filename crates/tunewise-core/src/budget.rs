@@ -206,8 +206,8 @@ pub enum Noise {
 /// never; the minimum of the lower bound is approximate (a larger value, so a smaller bound).
 /// When the best trial has no noise attribute, the rule cannot decide and the run goes on.
 /// Parameters that not every complete trial has are left out of the model; when no parameter
-/// is shared, the rule cannot decide. The check costs a GP fit per trial: about a millisecond
-/// at 20 trials, a few tens of milliseconds with 200 trials in the model.
+/// is shared, the rule cannot decide. The check costs a GP fit per complete trial: measured
+/// (release build, 3 parameters) 6–8 ms with 20 to 50 trials in the model, 80 ms with 200.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoodEnough {
     pub(crate) noise: Noise,
@@ -503,7 +503,7 @@ impl Stopper {
         else {
             return Ok(None);
         };
-        Ok((remaining < noise).then(|| StopReason::GoodEnough {
+        Ok((remaining < noise).then_some(StopReason::GoodEnough {
             remaining,
             noise,
             cross_validation: matches!(rule.noise, Noise::Attr(_)),

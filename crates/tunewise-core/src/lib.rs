@@ -16,6 +16,9 @@
 //!   [`NsgaIISampler`] (evolutionary, for several objectives), [`CmaEsSampler`] (evolution
 //!   strategy for numeric spaces).
 //! - [`Storage`] persists studies for one process ([`InMemoryStorage`]) or many.
+//! - A [`Budget`] bounds a run (trials, time) and may stop it early: failed trials, a target,
+//!   no improvement over `n` trials, or [`GoodEnough`] (the remaining improvement estimated by a
+//!   Gaussian process falls below the score's noise). [`StopReason`] says which.
 //!
 //! # Quick start
 //!

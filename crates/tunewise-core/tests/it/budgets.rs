@@ -330,6 +330,15 @@ fn measure_good_enough_with_the_gp_sampler() {
         }
         eprintln!("sphere3, GP, noise {noise}: (trials, stopped by the rule, regret) {rows:?}");
     }
+    // The cost of one check: a run of one trial after `n` random trials (the objective itself
+    // costs microseconds).
+    for n in [20, 100, 400] {
+        let study = Study::builder().sampler(RandomSampler::with_seed(1)).create().unwrap();
+        study.optimize(sphere3, Budget::trials(n)).unwrap();
+        let budget = Budget::trials(1).good_enough(GoodEnough::fixed_noise(1e-9));
+        let report = study.optimize(sphere3, budget).unwrap();
+        eprintln!("one check after {n} trials: {:?}", report.elapsed);
+    }
 }
 
 #[test]
