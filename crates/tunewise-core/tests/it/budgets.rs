@@ -295,6 +295,7 @@ fn good_enough_stops_a_flat_noisy_study_well_before_the_budget() {
         }
         stopped_at.push(report.trials);
     }
+    eprintln!("flat objective: stopped after {stopped_at:?} trials");
     // It may not stop before min_trials (20); it stops well before the budget of 150 (measured:
     // after 24 to 55 trials, median 28.5).
     assert!(stopped_at.iter().all(|&n| (20..=80).contains(&n)), "{stopped_at:?}");
