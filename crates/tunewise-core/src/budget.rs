@@ -376,11 +376,32 @@ impl fmt::Display for StopReason {
                 let source = if *cross_validation { "cross-validation noise" } else { "noise" };
                 write!(
                     f,
-                    "estimated remaining improvement {remaining:.3e} < {source} {noise:.3e} \
-                     (after {complete_trials} complete trials)"
+                    "estimated remaining improvement {} < {source} {} (after {complete_trials} \
+                     complete trials)",
+                    significant(*remaining),
+                    significant(*noise)
                 )
             }
         }
+    }
+}
+
+/// `x` to 3 significant digits, without trailing zeros; in scientific notation outside
+/// `[1e-4, 1e6)`.
+fn significant(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    if !(1e-4..1e6).contains(&a) {
+        return format!("{x:.2e}");
+    }
+    let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
     }
 }
 
@@ -525,6 +546,29 @@ impl State {
                 self.best = Some((v, t.number));
                 true
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::significant;
+
+    #[test]
+    fn figures_are_shown_to_three_significant_digits() {
+        let cases = [
+            (0.0012, "0.0012"),
+            (0.004, "0.004"),
+            (0.0123456, "0.0123"),
+            (1.0, "1"),
+            (123.456, "123"),
+            (99999.0, "99999"),
+            (2e-6, "2.00e-6"),
+            (-0.5, "-0.5"),
+            (0.0, "0"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(significant(x), want, "{x}");
         }
     }
 }

@@ -245,8 +245,8 @@ fn the_stop_reason_is_recorded_in_the_study_and_explained() {
                 cross_validation: true,
                 complete_trials: 31,
             },
-            "estimated remaining improvement 1.200e-3 < cross-validation noise 4.000e-3 \
-             (after 31 complete trials)",
+            "estimated remaining improvement 0.0012 < cross-validation noise 0.004 (after 31 \
+             complete trials)",
         ),
     ];
     for (reason, text) in shown {
