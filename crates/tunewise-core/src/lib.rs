@@ -19,6 +19,9 @@
 //!   ([`Trial::report`], [`Trial::should_prune`]): [`PercentilePruner`] (and its median),
 //!   [`ThresholdPruner`], [`PatiencePruner`]; [`NopPruner`] never prunes.
 //! - [`Storage`] persists studies for one process ([`InMemoryStorage`]) or many.
+//! - A [`Budget`] bounds a run (trials, time) and may stop it early: failed trials, a target,
+//!   no improvement over `n` trials, or [`GoodEnough`] (the remaining improvement estimated by a
+//!   Gaussian process falls below the score's noise). [`StopReason`] says which.
 //!
 //! # Quick start
 //!
@@ -40,6 +43,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod budget;
 mod cache;
 mod direction;
 mod distribution;
@@ -62,6 +66,7 @@ mod trial;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use budget::{Budget, GoodEnough, Noise, StopReason, STOP_REASON_ATTR};
 pub use direction::{dominates, pareto_front, Direction};
 pub use distribution::{CategoricalDistribution, Distribution, FloatDistribution, IntDistribution};
 pub use error::{Error, Result};
@@ -80,18 +85,15 @@ pub use samplers::{
 };
 pub use search_space::SearchSpace;
 pub use storage::{InMemoryStorage, Storage};
-pub use study::{
-    Budget, Callback, Flow, KnownTrial, OptimizeReport, StopReason, Study, StudyBuilder,
-    DEFAULT_LEASE,
-};
+pub use study::{Callback, Flow, KnownTrial, OptimizeReport, Study, StudyBuilder, DEFAULT_LEASE};
 pub use trial::{ObjectiveValues, Trial, TrialError};
 
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{
         AutoSampler, Budget, CmaEsSampler, CoarseToFineSampler, Direction, Distribution, Flow,
-        GpSampler, GridSampler, KnownTrial, NopPruner, NsgaIISampler, ParamValue, PatiencePruner,
-        PercentilePruner, QmcSampler, RandomSampler, SearchSpace, StopReason, Study, StudyBuilder,
-        ThresholdPruner, TpeSampler, Trial, TrialError, TrialState,
+        GoodEnough, GpSampler, GridSampler, KnownTrial, NopPruner, NsgaIISampler, ParamValue,
+        PatiencePruner, PercentilePruner, QmcSampler, RandomSampler, SearchSpace, StopReason,
+        Study, StudyBuilder, ThresholdPruner, TpeSampler, Trial, TrialError, TrialState,
     };
 }

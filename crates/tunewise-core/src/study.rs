@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
+use crate::budget::{Budget, StopReason, Stopper, STOP_REASON_ATTR};
 use crate::cache::TrialCache;
 use crate::direction::{pareto_front, Direction};
 use crate::distribution::Distribution;
@@ -35,62 +36,6 @@ pub enum Flow {
 
 /// A function called after each trial of [`Study::optimize`].
 pub type Callback = Box<dyn FnMut(&Study, &FrozenTrial) -> Flow + Send>;
-
-/// How much [`Study::optimize`] may spend: a number of trials, a wall-clock limit, or both
-/// (whichever comes first). A trial that has started is always finished.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Budget {
-    trials: Option<usize>,
-    time: Option<Duration>,
-}
-
-impl Budget {
-    /// At most `n` trials.
-    pub fn trials(n: usize) -> Self {
-        Budget { trials: Some(n), time: None }
-    }
-
-    /// No new trial after `limit` has passed.
-    pub fn time(limit: Duration) -> Self {
-        Budget { trials: None, time: Some(limit) }
-    }
-
-    /// Adds a trial limit.
-    pub fn with_trials(mut self, n: usize) -> Self {
-        self.trials = Some(n);
-        self
-    }
-
-    /// Adds a wall-clock limit.
-    pub fn with_time(mut self, limit: Duration) -> Self {
-        self.time = Some(limit);
-        self
-    }
-}
-
-/// Why [`Study::optimize`] stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StopReason {
-    /// The number of trials of the budget was reached.
-    TrialBudget,
-    /// The wall-clock limit of the budget was reached.
-    TimeLimit,
-    /// A callback asked to stop.
-    Callback,
-    /// The sampler has nothing left to propose (for example a finished grid).
-    SearchSpaceExhausted,
-}
-
-impl fmt::Display for StopReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            StopReason::TrialBudget => "the trial budget was used",
-            StopReason::TimeLimit => "the time limit was reached",
-            StopReason::Callback => "a callback stopped the study",
-            StopReason::SearchSpaceExhausted => "the search space is exhausted",
-        })
-    }
-}
 
 /// What one call of [`Study::optimize`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -634,19 +579,15 @@ impl Study {
         if threads == 0 {
             return Err(Error::InvalidConfig("threads must be at least 1".into()));
         }
-        if budget.trials.is_none() && budget.time.is_none() {
-            return Err(Error::InvalidConfig(
-                "the budget has neither a number of trials nor a time limit; the study would never stop. \
-                 Use Budget::trials(n) or Budget::time(d)"
-                    .into(),
-            ));
-        }
+        budget.validate(self.directions().len())?;
         let started = Instant::now();
         let deadline = budget.time.map(|t| started + t);
+        let stopper = Stopper::new(&budget, self.directions(), &self.trials()?);
         let run = Run {
             study: self,
             objective: &objective,
             budget,
+            stopper,
             deadline,
             started_count: AtomicUsize::new(0),
             finished_count: AtomicUsize::new(0),
@@ -673,6 +614,7 @@ impl Study {
         }
         self.inner.sync()?;
         let stop_reason = lock(&run.reason).take().unwrap_or(StopReason::TrialBudget);
+        self.set_user_attr(STOP_REASON_ATTR, stop_reason.to_attr())?;
         Ok(OptimizeReport {
             trials: run.finished_count.load(Ordering::SeqCst),
             lost_trials: run.lost_count.load(Ordering::SeqCst),
@@ -880,6 +822,7 @@ struct Run<'a, F> {
     study: &'a Study,
     objective: &'a F,
     budget: Budget,
+    stopper: Stopper,
     deadline: Option<Instant>,
     started_count: AtomicUsize,
     finished_count: AtomicUsize,
@@ -930,11 +873,18 @@ where
                             message: trial.fail_reason.clone().unwrap_or_default(),
                         });
                     }
-                    let mut callbacks = lock(&self.study.inner.callbacks);
-                    for cb in callbacks.iter_mut() {
-                        if cb(self.study, &trial) == Flow::Stop {
-                            self.halt(StopReason::Callback);
+                    {
+                        let mut callbacks = lock(&self.study.inner.callbacks);
+                        for cb in callbacks.iter_mut() {
+                            if cb(self.study, &trial) == Flow::Stop {
+                                self.halt(StopReason::Callback);
+                            }
                         }
+                    }
+                    match self.stopper.after_trial(&trial, || self.study.trials()) {
+                        Ok(Some(reason)) => self.halt(reason),
+                        Ok(None) => {}
+                        Err(e) => return self.fail(e),
                     }
                 }
                 Ok(Outcome::Exhausted) => return self.halt(StopReason::SearchSpaceExhausted),

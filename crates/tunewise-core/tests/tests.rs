@@ -46,3 +46,6 @@ mod guarantees;
 mod pruner_conformance;
 #[path = "it/pruners.rs"]
 mod pruners;
+
+#[path = "it/budgets.rs"]
+mod budgets;

@@ -13,6 +13,7 @@ mod tpe;
 pub use auto::{AutoChoice, AutoSampler};
 pub use cmaes::{CmaEsBuilder, CmaEsSampler, CmaEsStatus, Restart};
 pub use coarse_to_fine::{CoarseToFineBuilder, CoarseToFineSampler};
+pub(crate) use gp::regret_bound;
 pub use gp::{GpBuilder, GpSampler};
 pub use grid::GridSampler;
 pub use nsga2::{Crossover, Mutation, NsgaIIBuilder, NsgaIISampler};

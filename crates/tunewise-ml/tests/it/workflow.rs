@@ -294,3 +294,36 @@ fn a_search_space_that_changes_on_refit_is_refused() {
     let e = result.map(|_| ()).unwrap_err().to_string();
     assert!(e.contains("only on the trial's suggestions"), "{e}");
 }
+
+#[test]
+fn good_enough_stops_on_the_cross_validation_noise_and_the_summary_says_why() {
+    // kNN on iris: accuracies within a few points of each other for most k, each measured on
+    // 5 folds of 24 flowers (one flower = 4 points): the noise soon dominates what is left.
+    let mut counts = Vec::new();
+    for seed in 1..=8 {
+        let tuned = Workflow::classification(accuracy)
+            .maximize()
+            .seed(seed)
+            .quiet()
+            .study(Study::builder().sampler(RandomSampler::with_seed(seed)))
+            .budget(Budget::trials(200).good_enough(tunewise_core::GoodEnough::cross_validation()))
+            .run(&datasets::iris().unwrap(), |trial| {
+                Ok(Knn::new(trial.suggest_int("k", 2, 40)? as usize))
+            })
+            .unwrap();
+        assert!(
+            matches!(
+                tuned.stop_reason,
+                tunewise_core::StopReason::GoodEnough { cross_validation: true, .. }
+            ),
+            "seed {seed}: {}",
+            tuned.stop_reason
+        );
+        counts.push(tuned.trials.len());
+        let summary = tuned.to_string();
+        assert!(summary.contains("estimated remaining improvement"), "{summary}");
+    }
+    // Measured: 20, 83, 20, 20, 21, 20, 21, 20 trials of the 200 allowed.
+    counts.sort_unstable();
+    assert!(counts[4] <= 40 && counts[7] < 150, "{counts:?}");
+}

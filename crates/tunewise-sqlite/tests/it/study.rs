@@ -158,7 +158,9 @@ fn a_trial_costs_two_commits_and_each_report_adds_its_own() {
     };
     let before = storage.commits();
     study.optimize(ten, Budget::trials(40)).unwrap();
-    assert_eq!(storage.commits() - before, 80, "start and finish: two commits per trial");
+    // Start and finish: two commits per trial; and one per run, recording why it stopped (the
+    // study attribute `stop_reason`).
+    assert_eq!(storage.commits() - before, 80 + 1, "two commits per trial, one per run");
     let reporting = |t: &mut Trial| -> Result<f64, TrialError> {
         let v = ten(t)?;
         t.report(0, v)?;
@@ -166,8 +168,8 @@ fn a_trial_costs_two_commits_and_each_report_adds_its_own() {
     };
     let before = storage.commits();
     study.optimize(reporting, Budget::trials(10)).unwrap();
-    // Start, the parameters flushed before the report, the report, finish.
-    assert_eq!(storage.commits() - before, 40);
+    // Start, the parameters flushed before the report, the report, finish; the stop reason.
+    assert_eq!(storage.commits() - before, 40 + 1);
     // Reading costs no commit.
     let before = storage.commits();
     let _ = study.trials().unwrap();

@@ -4,6 +4,7 @@ mod acquisition;
 mod kernel;
 mod model;
 mod optimize;
+mod regret;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,6 +21,7 @@ use super::RandomSampler;
 use acquisition::{Acquisition, Term};
 use model::{Data, Gp};
 use optimize::Dim;
+pub(crate) use regret::regret_bound;
 
 /// Key of a trial's generator for its joint (relative) proposal.
 const TAG_RELATIVE: u64 = 0x6770_7265;

@@ -182,16 +182,41 @@ pub(crate) fn fit_theta(
     fixed_noise: bool,
     max_iters: usize,
 ) -> (Vec<f64>, Option<Solved>) {
+    fit_theta_in(data, warm, fixed_noise, MIN_NOISE, max_iters)
+}
+
+/// [`fit_theta`] (cold, noise fitted) with the noise variance held at `noise_floor` or above:
+/// for observations whose noise is known (the regret bound of "good enough" stopping).
+pub(crate) fn fit_theta_noise_floor(
+    data: &Data<'_>,
+    noise_floor: f64,
+    max_iters: usize,
+) -> (Vec<f64>, Option<Solved>) {
+    let floor = if noise_floor.is_finite() { noise_floor.max(MIN_NOISE) } else { MIN_NOISE };
+    fit_theta_in(data, None, false, floor, max_iters)
+}
+
+fn fit_theta_in(
+    data: &Data<'_>,
+    warm: Option<&[f64]>,
+    fixed_noise: bool,
+    noise_floor: f64,
+    max_iters: usize,
+) -> (Vec<f64>, Option<Solved>) {
     let d = data.d();
     let mut lower = vec![LN_LAMBDA.0; d];
     let mut upper = vec![LN_LAMBDA.1; d];
     lower.push(LN_SIGNAL.0);
     upper.push(LN_SIGNAL.1);
+    let mut default = default_theta(d, fixed_noise);
     if !fixed_noise {
-        lower.push(MIN_NOISE.ln());
-        upper.push(LN_NOISE_HIGH);
+        let low = noise_floor.ln();
+        lower.push(low);
+        upper.push(LN_NOISE_HIGH.max(low));
+        if let Some(t) = default.last_mut() {
+            *t = t.max(low);
+        }
     }
-    let default = default_theta(d, fixed_noise);
     let mut grad = vec![0.0; default.len()];
     let mut start = default.clone();
     let mut max_evals = 2 * max_iters + 5;

@@ -109,7 +109,7 @@ impl Dim {
     }
 
     /// The coordinate of the value a coordinate decodes to (grids and choices only move).
-    fn snap(&self, u: f64) -> f64 {
+    pub(super) fn snap(&self, u: f64) -> f64 {
         match self.kind {
             Kind::Continuous => {
                 if u.is_finite() {
@@ -123,7 +123,7 @@ impl Dim {
     }
 
     /// A uniform random coordinate.
-    fn random(&self, rng: &mut Rng) -> f64 {
+    pub(super) fn random(&self, rng: &mut Rng) -> f64 {
         match self.kind {
             Kind::Categorical { n } => rng.below(n as u64) as f64,
             _ => self.snap(rng.uniform()),
