@@ -47,6 +47,7 @@ mod math;
 mod multi_objective;
 mod param;
 mod pruner;
+mod pruners;
 pub mod rng;
 mod sampler;
 pub mod samplers;
@@ -64,6 +65,11 @@ pub use error::{Error, Result};
 pub use frozen::{AttrValue, FrozenTrial, Param, TrialState};
 pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
+pub use pruners::{
+    wilcoxon_signed_rank, HyperbandBuilder, HyperbandPruner, SignedRankAlternative,
+    SignedRankMethod, SignedRankTest, SuccessiveHalvingBuilder, SuccessiveHalvingPruner,
+    WilcoxonBuilder, WilcoxonPruner, EXACT_MAX_PAIRS,
+};
 pub use sampler::{Sampler, StudyView};
 pub use samplers::{
     AutoChoice, AutoSampler, CmaEsBuilder, CmaEsSampler, CmaEsStatus, CoarseToFineBuilder,

@@ -1,0 +1,504 @@
+//! Asynchronous successive halving (ASHA).
+
+use std::fmt;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::direction::Direction;
+use crate::error::{Error, Result};
+use crate::frozen::{FrozenTrial, TrialState};
+use crate::multi_objective::{crowding_distance, dominates, fronts};
+use crate::pruner::Pruner;
+use crate::sampler::StudyView;
+
+/// Asynchronous successive halving (ASHA; Li et al. 2020, "A System for Massively Parallel
+/// Hyperparameter Tuning"), as in Optuna's `SuccessiveHalvingPruner`.
+///
+/// # What it does
+///
+/// Rung `k` sits at step `min_resource · η^(s + k)` (η the reduction factor, `s` the minimum
+/// early-stopping rate). When a trial has reported a step at or past a rung, it competes with
+/// every other trial that got there: it goes on (is *promoted*) only if its value is among the
+/// best `max(⌊n / η⌋, 1)` of the `n` values at that rung (itself included; ties go in its
+/// favour), and is pruned otherwise. Each rung the trial has passed is checked, so a trial is
+/// judged again at each new rung.
+///
+/// A trial's value at a rung is its value at the first step it reported at or after the rung's
+/// step (the value at the rung's step when it reports every step). The values come from the
+/// trials the study holds — complete, pruned, failed and running alike — so the decision is a
+/// function of the study alone: nothing is remembered between calls but a cache of the
+/// finished trials' values, checked against the study at every call. A NaN value is the worst
+/// value: a trial whose own value at a rung is NaN is pruned, and another trial's NaN counts in
+/// `n` but beats nothing.
+///
+/// `bootstrap_count`: a trial that reaches a rung while at most `bootstrap_count` trials
+/// (itself included) have reached it is pruned, as in Optuna: the first trials at each rung only
+/// set the bar. The default 0 turns this off.
+///
+/// # Several objectives
+///
+/// The values at a rung are ranked by non-dominated sorting (Deb et al. 2002), then, within a
+/// front, by decreasing crowding distance; a trial is promoted if fewer than
+/// `max(⌊n / η⌋, 1)` trials rank strictly ahead of it. Every objective's direction comes from
+/// the study.
+///
+/// # When to use it
+///
+/// Iterative training (epochs, boosting rounds) where an early value predicts the final one
+/// roughly, and many trials run in parallel: it never waits for a rung to fill. It prunes hard
+/// (all but `1/η` of the trials at each rung); prefer [`HyperbandPruner`](crate::HyperbandPruner)
+/// when you do not know how early the curves can be trusted.
+///
+/// # Cost
+///
+/// One pass over the study's trials per call (a few nanoseconds per trial: finished trials'
+/// values at each rung are cached and kept sorted), plus a binary search per rung; with
+/// several objectives, a non-dominated sort of the trials at the rung, O(n²), unless at least
+/// `max(⌊n / η⌋, 1)` trials dominate the trial (then it is pruned at once, O(n)).
+///
+/// # Defaults
+///
+/// `min_resource` 1 (a fixed value rather than Optuna's "auto" estimate, so the rungs never
+/// move), `reduction_factor` 4, `min_early_stopping_rate` 0, `bootstrap_count` 0.
+///
+/// ```
+/// use tunewise_core::{Pruner, SuccessiveHalvingPruner};
+///
+/// let pruner = SuccessiveHalvingPruner::builder().min_resource(1).reduction_factor(3).build()?;
+/// assert_eq!(pruner.rung_step(2), Some(9));
+/// # Ok::<(), tunewise_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct SuccessiveHalvingPruner {
+    halving: Halving,
+}
+
+/// Settings of a [`SuccessiveHalvingPruner`], checked by [`build`](Self::build).
+#[derive(Debug, Clone)]
+pub struct SuccessiveHalvingBuilder {
+    min_resource: u64,
+    reduction_factor: u64,
+    min_early_stopping_rate: u32,
+    bootstrap_count: usize,
+}
+
+impl Default for SuccessiveHalvingBuilder {
+    fn default() -> Self {
+        SuccessiveHalvingBuilder {
+            min_resource: 1,
+            reduction_factor: 4,
+            min_early_stopping_rate: 0,
+            bootstrap_count: 0,
+        }
+    }
+}
+
+impl SuccessiveHalvingBuilder {
+    /// Steps before the first rung (with a minimum early-stopping rate of 0), at least 1
+    /// (default 1).
+    pub fn min_resource(mut self, steps: u64) -> Self {
+        self.min_resource = steps;
+        self
+    }
+
+    /// η: one trial in η goes on at each rung, at least 2 (default 4).
+    pub fn reduction_factor(mut self, eta: u64) -> Self {
+        self.reduction_factor = eta;
+        self
+    }
+
+    /// `s`: the first rung is at `min_resource · η^s` (default 0).
+    pub fn min_early_stopping_rate(mut self, s: u32) -> Self {
+        self.min_early_stopping_rate = s;
+        self
+    }
+
+    /// Trials pruned at each rung before any is promoted from it (default 0).
+    pub fn bootstrap_count(mut self, n: usize) -> Self {
+        self.bootstrap_count = n;
+        self
+    }
+
+    /// Checks the settings and makes the pruner; an error names the setting to fix.
+    pub fn build(self) -> Result<SuccessiveHalvingPruner> {
+        let halving = Halving::new(
+            "SuccessiveHalvingPruner",
+            self.min_resource,
+            self.reduction_factor,
+            self.min_early_stopping_rate,
+            self.bootstrap_count,
+        )?;
+        Ok(SuccessiveHalvingPruner { halving })
+    }
+}
+
+impl Default for SuccessiveHalvingPruner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SuccessiveHalvingPruner {
+    /// A pruner with the defaults.
+    pub fn new() -> Self {
+        let b = SuccessiveHalvingBuilder::default();
+        SuccessiveHalvingPruner {
+            halving: Halving::unchecked(
+                b.min_resource,
+                b.reduction_factor,
+                b.min_early_stopping_rate,
+                b.bootstrap_count,
+            ),
+        }
+    }
+
+    /// A builder, to change the defaults.
+    pub fn builder() -> SuccessiveHalvingBuilder {
+        SuccessiveHalvingBuilder::default()
+    }
+
+    /// The step of rung `k` (`None` past `u64::MAX`).
+    pub fn rung_step(&self, k: u32) -> Option<u64> {
+        self.halving.rung_step(k)
+    }
+}
+
+impl Pruner for SuccessiveHalvingPruner {
+    fn prune(&self, study: &StudyView<'_>, trial: &FrozenTrial) -> Result<bool> {
+        self.halving.prune(study.directions(), study.trials().iter().map(|t| &**t), trial)
+    }
+}
+
+/// Successive halving over a set of trials: the engine of [`SuccessiveHalvingPruner`] and of
+/// each bracket of [`HyperbandPruner`](crate::HyperbandPruner).
+pub(super) struct Halving {
+    min_resource: u64,
+    eta: u64,
+    rate: u32,
+    bootstrap_count: usize,
+    cache: Mutex<Cache>,
+}
+
+impl fmt::Debug for Halving {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Halving")
+            .field("min_resource", &self.min_resource)
+            .field("reduction_factor", &self.eta)
+            .field("min_early_stopping_rate", &self.rate)
+            .field("bootstrap_count", &self.bootstrap_count)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What identifies a finished trial in the cache: a finished trial never changes, so a trial of
+/// the same number with another id or another number of steps means another study's trials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    id: u64,
+    steps: usize,
+    state: TrialState,
+}
+
+impl Fingerprint {
+    fn of(t: &FrozenTrial) -> Self {
+        Fingerprint { id: t.id, steps: t.intermediate_values.len(), state: t.state }
+    }
+}
+
+/// The finished trials' values at each rung computed so far.
+#[derive(Debug, Default)]
+struct Cache {
+    directions: Vec<Direction>,
+    /// By trial number: the finished trials whose values are in `rungs`.
+    seen: Vec<Option<Fingerprint>>,
+    n_seen: usize,
+    rungs: Vec<RungValues>,
+}
+
+/// The finished trials' values at one rung.
+#[derive(Debug, Default)]
+struct RungValues {
+    /// The rung's step.
+    step: u64,
+    /// One objective: the values, ascending, NaN left out.
+    sorted: Vec<f64>,
+    /// Several objectives: the values to minimize, NaN-free points only.
+    points: Vec<Vec<f64>>,
+    /// Values with a NaN (counted, never better than anything).
+    n_nan: usize,
+}
+
+impl RungValues {
+    fn insert(&mut self, directions: &[Direction], values: &[f64]) {
+        if values.iter().any(|v| v.is_nan()) || values.len() != directions.len() {
+            self.n_nan += 1;
+        } else if let [v] = values {
+            let at = self.sorted.partition_point(|x| x < v);
+            self.sorted.insert(at, *v);
+        } else {
+            self.points.push(to_minimize(directions, values));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.sorted.len() + self.points.len() + self.n_nan
+    }
+}
+
+fn to_minimize(directions: &[Direction], values: &[f64]) -> Vec<f64> {
+    directions.iter().zip(values).map(|(d, v)| d.to_minimize(*v)).collect()
+}
+
+/// A trial's value at the rung at `step`: at the first step it reported at or after it.
+fn value_at(t: &FrozenTrial, step: u64) -> Option<&[f64]> {
+    t.intermediate_values.range(step..).next().map(|(_, v)| v.as_slice())
+}
+
+impl Halving {
+    pub(super) fn new(
+        owner: &str,
+        min_resource: u64,
+        eta: u64,
+        rate: u32,
+        bootstrap_count: usize,
+    ) -> Result<Self> {
+        let bad =
+            |field: &str, why: String| Error::InvalidConfig(format!("{owner} {field}: {why}"));
+        if min_resource == 0 {
+            return Err(bad("min_resource", "must be at least 1 step (default 1), got 0".into()));
+        }
+        if eta < 2 {
+            return Err(bad(
+                "reduction_factor",
+                format!("must be at least 2 (one trial in η goes on at each rung), got {eta}"),
+            ));
+        }
+        let halving = Halving::unchecked(min_resource, eta, rate, bootstrap_count);
+        if halving.rung_step(0).is_none() {
+            return Err(bad(
+                "min_early_stopping_rate",
+                format!(
+                    "{rate} puts the first rung (min_resource · reduction_factor^rate) past the \
+                     largest step; use a smaller rate"
+                ),
+            ));
+        }
+        Ok(halving)
+    }
+
+    pub(super) fn unchecked(
+        min_resource: u64,
+        eta: u64,
+        rate: u32,
+        bootstrap_count: usize,
+    ) -> Self {
+        Halving { min_resource, eta, rate, bootstrap_count, cache: Mutex::new(Cache::default()) }
+    }
+
+    pub(super) fn rung_step(&self, k: u32) -> Option<u64> {
+        let power = self.eta.checked_pow(self.rate.checked_add(k)?)?;
+        self.min_resource.checked_mul(power)
+    }
+
+    fn cache(&self) -> MutexGuard<'_, Cache> {
+        // The cache is only ever extended whole or reset: a panic cannot leave it half-updated
+        // in a way the next call's check would not catch.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `trial` is pruned, competing with `trials` (the judged trial may be among them).
+    pub(super) fn prune<'a, I>(
+        &self,
+        directions: &[Direction],
+        trials: I,
+        trial: &FrozenTrial,
+    ) -> Result<bool>
+    where
+        I: Iterator<Item = &'a FrozenTrial> + Clone,
+    {
+        let Some((last_step, _)) = trial.last_step() else { return Ok(false) };
+        if last_step < self.rung_step(0).unwrap_or(u64::MAX) {
+            return Ok(false);
+        }
+        if let Some(bad) = trial.intermediate_values.values().find(|v| v.len() != directions.len())
+        {
+            return Err(Error::WrongNumberOfValues { expected: directions.len(), got: bad.len() });
+        }
+        let mut cache = self.cache();
+        let mut running: Vec<&FrozenTrial> = Vec::new();
+        let mut own_cached = false;
+        let fresh = self.sync(&mut cache, directions, trials.clone(), trial, &mut running);
+        for t in fresh {
+            if t.number == trial.number {
+                own_cached = true;
+            }
+            cache.add(directions, t);
+        }
+        if !own_cached {
+            own_cached = cache.seen.get(trial.number as usize).is_some_and(|f| f.is_some());
+        }
+        let mut k = 0u32;
+        while let Some(step) = self.rung_step(k) {
+            if last_step < step {
+                return Ok(false);
+            }
+            let Some(own) = value_at(trial, step) else { return Ok(false) };
+            if own.iter().any(|v| v.is_nan()) {
+                return Ok(true);
+            }
+            let k_us = k as usize;
+            while cache.rungs.len() <= k_us {
+                let rung_step = self.rung_step(cache.rungs.len() as u32).unwrap_or(u64::MAX);
+                let mut rung = RungValues { step: rung_step, ..RungValues::default() };
+                for t in trials.clone().filter(|t| cache.is_seen(t)) {
+                    if let Some(v) = value_at(t, rung_step) {
+                        rung.insert(directions, v);
+                    }
+                }
+                cache.rungs.push(rung);
+            }
+            // The judged trial's cached value (if it is finished) is replaced by its own.
+            let own_in_cache = if own_cached {
+                trials.clone().find(|t| t.number == trial.number).and_then(|t| value_at(t, step))
+            } else {
+                None
+            };
+            let others: Vec<&[f64]> = running.iter().filter_map(|t| value_at(t, step)).collect();
+            let promoted =
+                self.promoted(directions, &cache.rungs[k_us], own_in_cache, &others, own);
+            match promoted {
+                Some(true) => k += 1,
+                _ => return Ok(true),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Brings the cache up to date with `trials`: returns the finished trials to add, after
+    /// resetting the cache if it holds anything `trials` does not. Collects the unfinished
+    /// trials other than the judged one into `running`.
+    fn sync<'a, I>(
+        &self,
+        cache: &mut Cache,
+        directions: &[Direction],
+        trials: I,
+        trial: &FrozenTrial,
+        running: &mut Vec<&'a FrozenTrial>,
+    ) -> Vec<&'a FrozenTrial>
+    where
+        I: Iterator<Item = &'a FrozenTrial> + Clone,
+    {
+        let mut fresh = Vec::new();
+        let mut matched = 0usize;
+        let mut stale = cache.directions != directions;
+        for t in trials.clone() {
+            if t.state.is_finished() {
+                match cache.seen.get(t.number as usize).copied().flatten() {
+                    Some(f) if f == Fingerprint::of(t) => matched += 1,
+                    Some(_) => stale = true,
+                    None => fresh.push(t),
+                }
+            } else if t.number != trial.number && t.state != TrialState::Waiting {
+                running.push(t);
+            }
+        }
+        if stale || matched != cache.n_seen {
+            *cache = Cache { directions: directions.to_vec(), ..Cache::default() };
+            fresh = trials.filter(|t| t.state.is_finished()).collect();
+        }
+        fresh
+    }
+
+    /// Whether `own` is promoted at a rung holding `cached` (finished trials, `own_in_cache`
+    /// among them when the judged trial is finished) and `others` (running trials). `None` when
+    /// the rung does not yet hold more than `bootstrap_count` trials.
+    fn promoted(
+        &self,
+        directions: &[Direction],
+        cached: &RungValues,
+        own_in_cache: Option<&[f64]>,
+        others: &[&[f64]],
+        own: &[f64],
+    ) -> Option<bool> {
+        let nan = |v: &[f64]| v.iter().any(|x| x.is_nan()) || v.len() != directions.len();
+        let mut n = cached.len() + others.len() + 1;
+        if own_in_cache.is_some() {
+            n -= 1;
+        }
+        if n <= self.bootstrap_count {
+            return None;
+        }
+        let slots = (n / self.eta as usize).max(1);
+        if let ([d], [v]) = (directions, own) {
+            let better = |w: f64| d.better(w, *v);
+            let mut ahead = match d {
+                Direction::Minimize => cached.sorted.partition_point(|x| x < v),
+                Direction::Maximize => {
+                    cached.sorted.len() - cached.sorted.partition_point(|x| x <= v)
+                }
+            };
+            if let Some([w]) = own_in_cache {
+                if better(*w) {
+                    ahead -= 1;
+                }
+            }
+            ahead += others.iter().filter(|o| !nan(o) && better(o[0])).count();
+            return Some(ahead < slots);
+        }
+        // Several objectives: every NaN-free point, the judged trial's last.
+        let own_min = to_minimize(directions, own);
+        let mut points: Vec<&[f64]> = Vec::with_capacity(n);
+        let own_cached_min = own_in_cache.filter(|v| !nan(v)).map(|v| to_minimize(directions, v));
+        let mut skipped = false;
+        for p in &cached.points {
+            if !skipped && own_cached_min.as_deref() == Some(p.as_slice()) {
+                skipped = true;
+                continue;
+            }
+            points.push(p);
+        }
+        let others_min: Vec<Vec<f64>> =
+            others.iter().filter(|o| !nan(o)).map(|o| to_minimize(directions, o)).collect();
+        points.extend(others_min.iter().map(|p| p.as_slice()));
+        // Every trial that dominates the judged one ranks ahead of it.
+        if points.iter().filter(|p| dominates(p, &own_min)).count() >= slots {
+            return Some(false);
+        }
+        points.push(&own_min);
+        let me = points.len() - 1;
+        let owned: Vec<Vec<f64>> = points.iter().map(|p| p.to_vec()).collect();
+        let mut ahead = 0usize;
+        for front in fronts(&owned) {
+            if let Some(pos) = front.iter().position(|&i| i == me) {
+                let members: Vec<&[f64]> = front.iter().map(|&i| points[i]).collect();
+                let crowding = crowding_distance(&members);
+                ahead += crowding.iter().filter(|c| **c > crowding[pos]).count();
+                break;
+            }
+            ahead += front.len();
+        }
+        Some(ahead < slots)
+    }
+}
+
+impl Cache {
+    fn is_seen(&self, t: &FrozenTrial) -> bool {
+        self.seen.get(t.number as usize).copied().flatten() == Some(Fingerprint::of(t))
+    }
+
+    fn add(&mut self, directions: &[Direction], t: &FrozenTrial) {
+        let i = t.number as usize;
+        if self.seen.len() <= i {
+            self.seen.resize(i + 1, None);
+        }
+        if self.seen[i].is_some() {
+            return;
+        }
+        self.seen[i] = Some(Fingerprint::of(t));
+        self.n_seen += 1;
+        for rung in &mut self.rungs {
+            if let Some(v) = value_at(t, rung.step) {
+                rung.insert(directions, v);
+            }
+        }
+    }
+}
