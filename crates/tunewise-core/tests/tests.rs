@@ -41,3 +41,6 @@ mod properties;
 
 #[path = "it/guarantees.rs"]
 mod guarantees;
+
+#[path = "it/successive_halving.rs"]
+mod successive_halving;

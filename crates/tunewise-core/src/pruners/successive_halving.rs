@@ -189,18 +189,32 @@ impl fmt::Debug for Halving {
     }
 }
 
-/// What identifies a finished trial in the cache: a finished trial never changes, so a trial of
-/// the same number with another id or another number of steps means another study's trials.
+/// What identifies a finished trial in the cache. A finished trial never changes, so a trial of
+/// the same number that differs in any of these is another study's trial (a pruner given to
+/// several studies, or a test's hand-made views), and the cache starts again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Fingerprint {
     id: u64,
     steps: usize,
     state: TrialState,
+    last_step: u64,
+    /// The bits of the last step's first value.
+    last_value: u64,
 }
 
 impl Fingerprint {
     fn of(t: &FrozenTrial) -> Self {
-        Fingerprint { id: t.id, steps: t.intermediate_values.len(), state: t.state }
+        let (last_step, last_value) = match t.intermediate_values.last_key_value() {
+            Some((s, v)) => (*s, v.first().map_or(0, |x| x.to_bits())),
+            None => (0, 0),
+        };
+        Fingerprint {
+            id: t.id,
+            steps: t.intermediate_values.len(),
+            state: t.state,
+            last_step,
+            last_value,
+        }
     }
 }
 
