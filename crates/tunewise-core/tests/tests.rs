@@ -42,5 +42,7 @@ mod properties;
 #[path = "it/guarantees.rs"]
 mod guarantees;
 
+#[path = "it/hyperband.rs"]
+mod hyperband;
 #[path = "it/successive_halving.rs"]
 mod successive_halving;
