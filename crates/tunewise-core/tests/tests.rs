@@ -46,3 +46,5 @@ mod guarantees;
 mod hyperband;
 #[path = "it/successive_halving.rs"]
 mod successive_halving;
+#[path = "it/wilcoxon.rs"]
+mod wilcoxon;
