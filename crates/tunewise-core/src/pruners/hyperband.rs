@@ -203,8 +203,7 @@ impl Pruner for HyperbandPruner {
     fn prune(&self, study: &StudyView<'_>, trial: &FrozenTrial) -> Result<bool> {
         let bracket = self.bracket_of(trial.number);
         let Some(halving) = self.brackets.get(bracket) else { return Ok(false) };
-        let mates =
-            study.trials().iter().map(|t| &**t).filter(|t| self.bracket_of(t.number) == bracket);
+        let mates = study.trials().iter().filter(|t| self.bracket_of(t.number) == bracket);
         halving.prune(study.directions(), mates, trial)
     }
 }

@@ -1,12 +1,12 @@
 //! Asynchronous successive halving (ASHA).
 
 use std::fmt;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::direction::Direction;
 use crate::error::{Error, Result};
 use crate::frozen::{FrozenTrial, TrialState};
-use crate::multi_objective::{crowding_distance, dominates, fronts};
+use crate::multi_objective::{crowding_distance, dominates, fronts_by};
 use crate::pruner::Pruner;
 use crate::sampler::StudyView;
 
@@ -164,7 +164,7 @@ impl SuccessiveHalvingPruner {
 
 impl Pruner for SuccessiveHalvingPruner {
     fn prune(&self, study: &StudyView<'_>, trial: &FrozenTrial) -> Result<bool> {
-        self.halving.prune(study.directions(), study.trials().iter().map(|t| &**t), trial)
+        self.halving.prune(study.directions(), study.trials().iter(), trial)
     }
 }
 
@@ -189,41 +189,18 @@ impl fmt::Debug for Halving {
     }
 }
 
-/// What identifies a finished trial in the cache. A finished trial never changes, so a trial of
-/// the same number that differs in any of these is another study's trial (a pruner given to
-/// several studies, or a test's hand-made views), and the cache starts again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Fingerprint {
-    id: u64,
-    steps: usize,
-    state: TrialState,
-    last_step: u64,
-    /// The bits of the last step's first value.
-    last_value: u64,
-}
-
-impl Fingerprint {
-    fn of(t: &FrozenTrial) -> Self {
-        let (last_step, last_value) = match t.intermediate_values.last_key_value() {
-            Some((s, v)) => (*s, v.first().map_or(0, |x| x.to_bits())),
-            None => (0, 0),
-        };
-        Fingerprint {
-            id: t.id,
-            steps: t.intermediate_values.len(),
-            state: t.state,
-            last_step,
-            last_value,
-        }
-    }
-}
-
 /// The finished trials' values at each rung computed so far.
+///
+/// Keyed by the trials themselves: the cache holds a clone of each finished trial's `Arc`, by
+/// its position in the trials it was given. A trial at the same position behind the same `Arc`
+/// is the same unchanged trial (the cache's clone keeps the allocation alive, so the address
+/// cannot be reused, and an `Arc`'s content cannot change while it is shared); behind another
+/// `Arc` it is compared in full. Anything else resets the cache, so it can never answer stale.
 #[derive(Debug, Default)]
 struct Cache {
     directions: Vec<Direction>,
-    /// By trial number: the finished trials whose values are in `rungs`.
-    seen: Vec<Option<Fingerprint>>,
+    /// By position: the finished trials whose values are in `rungs`.
+    seen: Vec<Option<Arc<FrozenTrial>>>,
     n_seen: usize,
     rungs: Vec<RungValues>,
 }
@@ -327,7 +304,7 @@ impl Halving {
         trial: &FrozenTrial,
     ) -> Result<bool>
     where
-        I: Iterator<Item = &'a FrozenTrial> + Clone,
+        I: Iterator<Item = &'a Arc<FrozenTrial>> + Clone,
     {
         let Some((last_step, _)) = trial.last_step() else { return Ok(false) };
         if last_step < self.rung_step(0).unwrap_or(u64::MAX) {
@@ -338,18 +315,14 @@ impl Halving {
             return Err(Error::WrongNumberOfValues { expected: directions.len(), got: bad.len() });
         }
         let mut cache = self.cache();
-        let mut running: Vec<&FrozenTrial> = Vec::new();
-        let mut own_cached = false;
-        let fresh = self.sync(&mut cache, directions, trials.clone(), trial, &mut running);
-        for t in fresh {
-            if t.number == trial.number {
-                own_cached = true;
-            }
-            cache.add(directions, t);
-        }
-        if !own_cached {
-            own_cached = cache.seen.get(trial.number as usize).is_some_and(|f| f.is_some());
-        }
+        let running = cache.sync(directions, trials.clone(), trial);
+        // The judged trial itself, when it is finished and cached: its cached value is replaced
+        // by its own.
+        let own_cached: Option<Arc<FrozenTrial>> = if trial.state.is_finished() {
+            cache.seen.iter().flatten().find(|t| t.number == trial.number).cloned()
+        } else {
+            None
+        };
         let mut k = 0u32;
         while let Some(step) = self.rung_step(k) {
             if last_step < step {
@@ -363,19 +336,14 @@ impl Halving {
             while cache.rungs.len() <= k_us {
                 let rung_step = self.rung_step(cache.rungs.len() as u32).unwrap_or(u64::MAX);
                 let mut rung = RungValues { step: rung_step, ..RungValues::default() };
-                for t in trials.clone().filter(|t| cache.is_seen(t)) {
+                for t in cache.seen.iter().flatten() {
                     if let Some(v) = value_at(t, rung_step) {
                         rung.insert(directions, v);
                     }
                 }
                 cache.rungs.push(rung);
             }
-            // The judged trial's cached value (if it is finished) is replaced by its own.
-            let own_in_cache = if own_cached {
-                trials.clone().find(|t| t.number == trial.number).and_then(|t| value_at(t, step))
-            } else {
-                None
-            };
+            let own_in_cache = own_cached.as_deref().and_then(|t| value_at(t, step));
             let others: Vec<&[f64]> = running.iter().filter_map(|t| value_at(t, step)).collect();
             let promoted =
                 self.promoted(directions, &cache.rungs[k_us], own_in_cache, &others, own);
@@ -385,41 +353,6 @@ impl Halving {
             }
         }
         Ok(false)
-    }
-
-    /// Brings the cache up to date with `trials`: returns the finished trials to add, after
-    /// resetting the cache if it holds anything `trials` does not. Collects the unfinished
-    /// trials other than the judged one into `running`.
-    fn sync<'a, I>(
-        &self,
-        cache: &mut Cache,
-        directions: &[Direction],
-        trials: I,
-        trial: &FrozenTrial,
-        running: &mut Vec<&'a FrozenTrial>,
-    ) -> Vec<&'a FrozenTrial>
-    where
-        I: Iterator<Item = &'a FrozenTrial> + Clone,
-    {
-        let mut fresh = Vec::new();
-        let mut matched = 0usize;
-        let mut stale = cache.directions != directions;
-        for t in trials.clone() {
-            if t.state.is_finished() {
-                match cache.seen.get(t.number as usize).copied().flatten() {
-                    Some(f) if f == Fingerprint::of(t) => matched += 1,
-                    Some(_) => stale = true,
-                    None => fresh.push(t),
-                }
-            } else if t.number != trial.number && t.state != TrialState::Waiting {
-                running.push(t);
-            }
-        }
-        if stale || matched != cache.n_seen {
-            *cache = Cache { directions: directions.to_vec(), ..Cache::default() };
-            fresh = trials.filter(|t| t.state.is_finished()).collect();
-        }
-        fresh
     }
 
     /// Whether `own` is promoted at a rung holding `cached` (finished trials, `own_in_cache`
@@ -458,56 +391,106 @@ impl Halving {
             ahead += others.iter().filter(|o| !nan(o) && better(o[0])).count();
             return Some(ahead < slots);
         }
-        // Several objectives: every NaN-free point, the judged trial's last.
+        // Several objectives. Only the points the judged one does not dominate can rank ahead
+        // of it, and their fronts are the same among themselves as among all points (nothing
+        // that dominates them is dominated by the judged point): sort only those.
         let own_min = to_minimize(directions, own);
-        let mut points: Vec<&[f64]> = Vec::with_capacity(n);
         let own_cached_min = own_in_cache.filter(|v| !nan(v)).map(|v| to_minimize(directions, v));
+        let others_min: Vec<Vec<f64>> =
+            others.iter().filter(|o| !nan(o)).map(|o| to_minimize(directions, o)).collect();
         let mut skipped = false;
-        for p in &cached.points {
+        let mut rivals: Vec<&[f64]> = Vec::new();
+        let mut dominators = 0usize;
+        for p in cached.points.iter().chain(&others_min) {
             if !skipped && own_cached_min.as_deref() == Some(p.as_slice()) {
                 skipped = true;
                 continue;
             }
-            points.push(p);
+            if dominates(&own_min, p) {
+                continue;
+            }
+            if dominates(p, &own_min) {
+                dominators += 1;
+            }
+            rivals.push(p);
         }
-        let others_min: Vec<Vec<f64>> =
-            others.iter().filter(|o| !nan(o)).map(|o| to_minimize(directions, o)).collect();
-        points.extend(others_min.iter().map(|p| p.as_slice()));
-        // Every trial that dominates the judged one ranks ahead of it.
-        if points.iter().filter(|p| dominates(p, &own_min)).count() >= slots {
+        // Every point that dominates the judged one ranks ahead of it.
+        if dominators >= slots {
             return Some(false);
         }
-        points.push(&own_min);
-        let me = points.len() - 1;
-        let owned: Vec<Vec<f64>> = points.iter().map(|p| p.to_vec()).collect();
+        rivals.push(&own_min);
+        let me = rivals.len() - 1;
         let mut ahead = 0usize;
-        for front in fronts(&owned) {
+        for front in fronts_by(rivals.len(), |i, j| dominates(rivals[i], rivals[j])) {
             if let Some(pos) = front.iter().position(|&i| i == me) {
-                let members: Vec<&[f64]> = front.iter().map(|&i| points[i]).collect();
+                let members: Vec<&[f64]> = front.iter().map(|&i| rivals[i]).collect();
                 let crowding = crowding_distance(&members);
                 ahead += crowding.iter().filter(|c| **c > crowding[pos]).count();
                 break;
             }
             ahead += front.len();
+            if ahead >= slots {
+                break;
+            }
         }
         Some(ahead < slots)
     }
 }
 
 impl Cache {
-    fn is_seen(&self, t: &FrozenTrial) -> bool {
-        self.seen.get(t.number as usize).copied().flatten() == Some(Fingerprint::of(t))
+    /// Brings the cache up to date with `trials` (resetting it if it holds anything they do
+    /// not) and returns the unfinished trials other than the judged one.
+    fn sync<'a, I>(
+        &mut self,
+        directions: &[Direction],
+        trials: I,
+        trial: &FrozenTrial,
+    ) -> Vec<&'a FrozenTrial>
+    where
+        I: Iterator<Item = &'a Arc<FrozenTrial>> + Clone,
+    {
+        if self.directions != directions {
+            *self = Cache { directions: directions.to_vec(), ..Cache::default() };
+        }
+        loop {
+            let mut running = Vec::new();
+            let mut matched = 0usize;
+            let mut stale = false;
+            for (i, t) in trials.clone().enumerate() {
+                let known = self.seen.get(i).and_then(|c| c.as_ref());
+                if let Some(c) = known {
+                    if Arc::ptr_eq(c, t) {
+                        matched += 1;
+                        continue;
+                    }
+                    if **c == **t {
+                        // The same trial, reloaded: keep the new `Arc`.
+                        self.seen[i] = Some(Arc::clone(t));
+                        matched += 1;
+                        continue;
+                    }
+                    stale = true;
+                    break;
+                }
+                if t.state.is_finished() {
+                    self.add(directions, i, t);
+                    matched += 1;
+                } else if t.number != trial.number && t.state != TrialState::Waiting {
+                    running.push(&**t);
+                }
+            }
+            if !stale && matched == self.n_seen {
+                return running;
+            }
+            *self = Cache { directions: directions.to_vec(), ..Cache::default() };
+        }
     }
 
-    fn add(&mut self, directions: &[Direction], t: &FrozenTrial) {
-        let i = t.number as usize;
+    fn add(&mut self, directions: &[Direction], i: usize, t: &Arc<FrozenTrial>) {
         if self.seen.len() <= i {
             self.seen.resize(i + 1, None);
         }
-        if self.seen[i].is_some() {
-            return;
-        }
-        self.seen[i] = Some(Fingerprint::of(t));
+        self.seen[i] = Some(Arc::clone(t));
         self.n_seen += 1;
         for rung in &mut self.rungs {
             if let Some(v) = value_at(t, rung.step) {
