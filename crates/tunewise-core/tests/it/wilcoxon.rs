@@ -40,10 +40,10 @@ fn darwin_example_matches_scipy_documentation() {
 #[test]
 fn smallest_samples_have_the_textbook_exact_p_values() {
     // All n differences positive: T+ = n(n+1)/2, the largest, with probability 1/2ⁿ.
-    for n in 1..=10 {
-        let d: Vec<f64> = (1..=n).map(|i| i as f64).collect();
+    for n in 1..=10i32 {
+        let d: Vec<f64> = (1..=n).map(f64::from).collect();
         let t = wilcoxon_signed_rank(&d, Alt::Greater, Method::Auto).unwrap();
-        assert_eq!(t.p_value, 0.5f64.powi(n as i32), "n = {n}");
+        assert_eq!(t.p_value, 0.5f64.powi(n), "n = {n}");
         assert_eq!(t.statistic, (n * (n + 1) / 2) as f64);
     }
     // n = 3, d = (−1, 2, 3): T+ = 5; subsets of {1,2,3} with sum ≥ 5: {2,3}, {1,2,3}: 2/8.
