@@ -61,7 +61,7 @@ use crate::sampler::StudyView;
 /// move), `reduction_factor` 4, `min_early_stopping_rate` 0, `bootstrap_count` 0.
 ///
 /// ```
-/// use tunewise_core::{Pruner, SuccessiveHalvingPruner};
+/// use tunewise_core::SuccessiveHalvingPruner;
 ///
 /// let pruner = SuccessiveHalvingPruner::builder().min_resource(1).reduction_factor(3).build()?;
 /// assert_eq!(pruner.rung_step(2), Some(9));

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use tunewise_core::{
-    Direction, Error, FrozenTrial, Pruner, StudyView, SuccessiveHalvingPruner, TrialState,
+    Budget, Direction, Error, FrozenTrial, HyperbandPruner, Pruner, RandomSampler, Study,
+    StudyView, SuccessiveHalvingPruner, TrialError, TrialState, WilcoxonPruner,
 };
 
 use Direction::{Maximize, Minimize};
@@ -285,4 +286,45 @@ fn bad_settings_are_refused_with_the_setting_named() {
             other => panic!("expected InvalidConfig naming {field}, got {other:?}"),
         }
     }
+}
+
+#[test]
+fn the_pruners_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<SuccessiveHalvingPruner>();
+    check::<HyperbandPruner>();
+    check::<WilcoxonPruner>();
+}
+
+#[test]
+fn in_a_study_bad_curves_stop_at_a_rung_and_good_ones_run_to_the_end() {
+    // Curves `x + 1/step` for x drawn in [0, 1): with η = 3 and rungs at 1, 3, 9, most trials
+    // stop early, each at a rung, and the best trial still runs all 27 steps.
+    let pruner = SuccessiveHalvingPruner::builder().reduction_factor(3).build().unwrap();
+    let study =
+        Study::builder().sampler(RandomSampler::with_seed(3)).pruner(pruner).create().unwrap();
+    study
+        .optimize(
+            |t| -> Result<f64, TrialError> {
+                let x = t.suggest_float("x", 0.0, 1.0)?;
+                for step in 1..=27u64 {
+                    t.report(step, x + 1.0 / step as f64)?;
+                    if t.should_prune()? {
+                        return Err(TrialError::Pruned);
+                    }
+                }
+                Ok(x)
+            },
+            Budget::trials(40),
+        )
+        .unwrap();
+    let trials = study.trials().unwrap();
+    let pruned: Vec<_> = trials.iter().filter(|t| t.state == Pruned).collect();
+    assert!(pruned.len() >= 20, "{} of 40 pruned", pruned.len());
+    for t in &pruned {
+        let (last, _) = t.last_step().unwrap();
+        assert!([1, 3, 9].contains(&last), "trial {} pruned at step {last}", t.number);
+    }
+    let best = study.best_trial().unwrap();
+    assert_eq!(best.last_step().map(|(s, _)| s), Some(27));
 }
