@@ -1,5 +1,7 @@
 //! Hyperband: successive halving in several brackets.
 
+use std::sync::{Arc, Mutex};
+
 use crate::error::{Error, Result};
 use crate::frozen::FrozenTrial;
 use crate::pruner::Pruner;
@@ -41,8 +43,9 @@ use super::successive_halving::Halving;
 ///
 /// # Cost
 ///
-/// One bracket's successive halving per call: one pass over the study's trials (hashing each
-/// number to find the bracket), cached sorted values per rung, a binary search per rung.
+/// One bracket's successive halving per call: one pass over the study's trials (each trial's
+/// bracket is remembered by its `Arc`, so an unchanged trial is not read again), cached sorted
+/// values per rung, a binary search per rung.
 ///
 /// # Defaults
 ///
@@ -62,6 +65,9 @@ pub struct HyperbandPruner {
     brackets: Vec<Halving>,
     /// Cumulative budgets: bracket `i` owns residues `[cumulative[i-1], cumulative[i])`.
     cumulative: Vec<u64>,
+    /// By position in the study's trials: the trial (its `Arc`, held so the comparison by
+    /// address is sound) and its bracket, so that unchanged trials are not read again.
+    memo: Mutex<Vec<(Arc<FrozenTrial>, usize)>>,
 }
 
 /// Settings of a [`HyperbandPruner`], checked by [`build`](Self::build).
@@ -152,7 +158,7 @@ impl HyperbandBuilder {
         let brackets = (0..n)
             .map(|i| Halving::unchecked(self.min_resource, eta, i, self.bootstrap_count))
             .collect();
-        Ok(HyperbandPruner { brackets, cumulative })
+        Ok(HyperbandPruner { brackets, cumulative, memo: Mutex::new(Vec::new()) })
     }
 }
 
@@ -203,7 +209,30 @@ impl Pruner for HyperbandPruner {
     fn prune(&self, study: &StudyView<'_>, trial: &FrozenTrial) -> Result<bool> {
         let bracket = self.bracket_of(trial.number);
         let Some(halving) = self.brackets.get(bracket) else { return Ok(false) };
-        let mates = study.trials().iter().filter(|t| self.bracket_of(t.number) == bracket);
-        halving.prune(study.directions(), mates, trial)
+        let trials = study.trials();
+        let mut mates: Vec<&Arc<FrozenTrial>> = Vec::with_capacity(trials.len());
+        {
+            // The bracket depends on the number only, and an `Arc` held here cannot change.
+            let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+            for (i, t) in trials.iter().enumerate() {
+                let b = match memo.get(i) {
+                    Some((known, b)) if Arc::ptr_eq(known, t) => *b,
+                    _ => {
+                        let b = self.bracket_of(t.number);
+                        let entry = (Arc::clone(t), b);
+                        if i < memo.len() {
+                            memo[i] = entry;
+                        } else {
+                            memo.push(entry);
+                        }
+                        b
+                    }
+                };
+                if b == bracket {
+                    mates.push(t);
+                }
+            }
+        }
+        halving.prune(study.directions(), mates.into_iter(), trial)
     }
 }
