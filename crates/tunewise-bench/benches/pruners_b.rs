@@ -9,8 +9,10 @@
 //! - `pruners_b/hyperband/1000`: the same study, `max_resource` 27 (four brackets).
 //! - `pruners_b/wilcoxon/1000`: 1,000 complete trials with 10 folds each; the judged trial has
 //!   reported 5 folds.
-//! - `pruners_b/successive_halving_2obj/1000`: ASHA with two objectives (a non-dominated sort
-//!   of the trials at each rung when the fast path does not decide).
+//! - `pruners_b/successive_halving_2obj/1000`: ASHA with two objectives, the judged trial
+//!   dominating most others (only the points it does not dominate are sorted).
+//! - `pruners_b/successive_halving_2obj_worst/1000`: the same with a judged trial best on one
+//!   objective and worst on the other: it dominates nobody, so the whole rung is sorted, O(n²).
 //!
 //! Run with `cargo bench -p tunewise-bench --bench pruners_b`.
 // `criterion_group!` generates an undocumented public function.
@@ -108,6 +110,17 @@ fn prune_calls(c: &mut Criterion) {
     let two = curves(2);
     let sha = SuccessiveHalvingPruner::builder().reduction_factor(3).build().unwrap();
     bench(c, "successive_halving_2obj", &sha, &[Direction::Minimize; 2], &two);
+    // The worst case: a trial best on one objective and worst on the other dominates nobody,
+    // so every point at every rung goes through the non-dominated sort.
+    let (mut trials, mut judged) = two;
+    for (step, v) in judged.intermediate_values.iter_mut() {
+        *v = vec![1.0 / *step as f64 - 0.5, 1.0 / *step as f64 + 1.5];
+    }
+    if let Some(last) = trials.last_mut() {
+        *last = Arc::new(judged.clone());
+    }
+    let sha = SuccessiveHalvingPruner::builder().reduction_factor(3).build().unwrap();
+    bench(c, "successive_halving_2obj_worst", &sha, &[Direction::Minimize; 2], &(trials, judged));
 }
 
 criterion_group!(benches, prune_calls);

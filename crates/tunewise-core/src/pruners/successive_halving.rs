@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::direction::Direction;
 use crate::error::{Error, Result};
 use crate::frozen::{FrozenTrial, TrialState};
-use crate::multi_objective::{crowding_distance, dominates, fronts_by};
+use crate::multi_objective::{crowding_distance, dominates};
 use crate::pruner::Pruner;
 use crate::sampler::StudyView;
 
@@ -51,9 +51,10 @@ use crate::sampler::StudyView;
 /// # Cost
 ///
 /// One pass over the study's trials per call (a few nanoseconds per trial: finished trials'
-/// values at each rung are cached and kept sorted), plus a binary search per rung; with
-/// several objectives, a non-dominated sort of the trials at the rung, O(n²), unless at least
-/// `max(⌊n / η⌋, 1)` trials dominate the trial (then it is pruned at once, O(n)).
+/// values at each rung are cached and kept sorted), plus a binary search per rung. With
+/// several objectives, a non-dominated sort of the points at the rung that the trial does not
+/// dominate, peeled front by front only until the trial's own: O(n) when at least
+/// `max(⌊n / η⌋, 1)` trials dominate it (it is pruned at once), O(n²) at worst.
 ///
 /// # Defaults
 ///
@@ -420,8 +421,30 @@ impl Halving {
         }
         rivals.push(&own_min);
         let me = rivals.len() - 1;
+        // Peel fronts until the judged point's: sorted lexicographically, a point's dominators
+        // all come before it, and a point dominated by anything left is dominated by a member
+        // of the current front, so each front is one sweep against the front so far.
+        let mut order: Vec<usize> = (0..rivals.len()).collect();
+        order.sort_by(|&a, &b| {
+            rivals[a]
+                .iter()
+                .zip(rivals[b])
+                .map(|(x, y)| x.total_cmp(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.cmp(&b))
+        });
         let mut ahead = 0usize;
-        for front in fronts_by(rivals.len(), |i, j| dominates(rivals[i], rivals[j])) {
+        loop {
+            let mut front: Vec<usize> = Vec::new();
+            let mut rest: Vec<usize> = Vec::new();
+            for &i in &order {
+                if front.iter().any(|&f| dominates(rivals[f], rivals[i])) {
+                    rest.push(i);
+                } else {
+                    front.push(i);
+                }
+            }
             if let Some(pos) = front.iter().position(|&i| i == me) {
                 let members: Vec<&[f64]> = front.iter().map(|&i| rivals[i]).collect();
                 let crowding = crowding_distance(&members);
@@ -429,9 +452,10 @@ impl Halving {
                 break;
             }
             ahead += front.len();
-            if ahead >= slots {
+            if ahead >= slots || rest.is_empty() {
                 break;
             }
+            order = rest;
         }
         Some(ahead < slots)
     }
