@@ -38,8 +38,10 @@ use crate::sampler::StudyView;
 ///
 /// The values at a rung are ranked by non-dominated sorting (Deb et al. 2002), then, within a
 /// front, by decreasing crowding distance; a trial is promoted if fewer than
-/// `max(⌊n / η⌋, 1)` trials rank strictly ahead of it. Every objective's direction comes from
-/// the study.
+/// `max(⌊n / η⌋, 1)` trials rank strictly ahead of it. The crowding distance is computed over
+/// the front's points in lexicographic order of their values (so that which of two tied points
+/// is an end does not depend on trial numbers), the judged trial first among equal points.
+/// Every objective's direction comes from the study.
 ///
 /// # When to use it
 ///
@@ -236,8 +238,10 @@ impl RungValues {
     }
 }
 
+/// Values to minimize. `+ 0.0` turns −0 into +0, so that the lexicographic order (by
+/// `total_cmp`) agrees with dominance, which counts them equal.
 fn to_minimize(directions: &[Direction], values: &[f64]) -> Vec<f64> {
-    directions.iter().zip(values).map(|(d, v)| d.to_minimize(*v)).collect()
+    directions.iter().zip(values).map(|(d, v)| d.to_minimize(*v) + 0.0).collect()
 }
 
 /// A trial's value at the rung at `step`: at the first step it reported at or after it.
@@ -400,7 +404,8 @@ impl Halving {
         let others_min: Vec<Vec<f64>> =
             others.iter().filter(|o| !nan(o)).map(|o| to_minimize(directions, o)).collect();
         let mut skipped = false;
-        let mut rivals: Vec<&[f64]> = Vec::new();
+        // The judged point first: it goes first among equal points (ties in its favour).
+        let mut rivals: Vec<&[f64]> = vec![&own_min];
         let mut dominators = 0usize;
         for p in cached.points.iter().chain(&others_min) {
             if !skipped && own_cached_min.as_deref() == Some(p.as_slice()) {
@@ -419,8 +424,7 @@ impl Halving {
         if dominators >= slots {
             return Some(false);
         }
-        rivals.push(&own_min);
-        let me = rivals.len() - 1;
+        let me = 0;
         // Peel fronts until the judged point's: sorted lexicographically, a point's dominators
         // all come before it, and a point dominated by anything left is dominated by a member
         // of the current front, so each front is one sweep against the front so far.

@@ -328,3 +328,89 @@ fn in_a_study_bad_curves_stop_at_a_rung_and_good_ones_run_to_the_end() {
     let best = study.best_trial().unwrap();
     assert_eq!(best.last_step().map(|(s, _)| s), Some(27));
 }
+
+/// Pareto dominance, minimization.
+fn dominates_min(a: &[f64], b: &[f64]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x <= y) && a.iter().zip(b).any(|(x, y)| x < y)
+}
+
+/// Deb's crowding distance of the points of one front, restated for the cross-check.
+fn crowding(points: &[&[f64]]) -> Vec<f64> {
+    let n = points.len();
+    if n <= 2 {
+        return vec![f64::INFINITY; n];
+    }
+    let mut d = vec![0.0; n];
+    for k in 0..points[0].len() {
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| points[a][k].total_cmp(&points[b][k]).then(a.cmp(&b)));
+        let spread = points[order[n - 1]][k] - points[order[0]][k];
+        if spread <= 0.0 {
+            continue;
+        }
+        d[order[0]] = f64::INFINITY;
+        d[order[n - 1]] = f64::INFINITY;
+        for w in 1..n - 1 {
+            d[order[w]] += (points[order[w + 1]][k] - points[order[w - 1]][k]) / spread;
+        }
+    }
+    d
+}
+
+#[test]
+fn several_objectives_agree_with_a_brute_force_ranking() {
+    // Random small rungs (2 or 3 objectives, values on a coarse grid so that ties and equal
+    // points occur): the pruner's decision at rung 0 against a plain O(n²) ranking of every
+    // point by front, then crowding distance within the front.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    let p = sha(1, 3);
+    for case in 0..300 {
+        let m = 2 + next(2) as usize;
+        let n = 2 + next(14) as usize;
+        let pts: Vec<Vec<f64>> = (0..n).map(|_| (0..m).map(|_| next(6) as f64).collect()).collect();
+        let dirs = vec![Minimize; m];
+        let others: Vec<FrozenTrial> = pts[..n - 1]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| trial(i as u64, Complete, &[(1, v)]))
+            .collect();
+        let judged = trial(n as u64, Running, &[(1, &pts[n - 1])]);
+        // Fronts by repeated peeling of the non-dominated points.
+        let mut left: Vec<usize> = (0..n).collect();
+        let mut ahead = 0;
+        loop {
+            let front: Vec<usize> = left
+                .iter()
+                .copied()
+                .filter(|&i| !left.iter().any(|&j| dominates_min(&pts[j], &pts[i])))
+                .collect();
+            if front.contains(&(n - 1)) {
+                // The front in lexicographic order of the values, the judged point first among
+                // equal points (the documented order).
+                let mut front = front;
+                front.sort_by(|&a, &b| {
+                    pts[a]
+                        .partial_cmp(&pts[b])
+                        .unwrap()
+                        .then((b == n - 1).cmp(&(a == n - 1)))
+                        .then(a.cmp(&b))
+                });
+                let pos = front.iter().position(|&i| i == n - 1).unwrap();
+                let members: Vec<&[f64]> = front.iter().map(|&i| pts[i].as_slice()).collect();
+                let c = crowding(&members);
+                ahead += c.iter().filter(|x| **x > c[pos]).count();
+                break;
+            }
+            ahead += front.len();
+            left.retain(|i| !front.contains(i));
+        }
+        let expected_pruned = ahead >= (n / 3).max(1);
+        assert_eq!(decide(&p, &dirs, &others, &judged), expected_pruned, "case {case}: {pts:?}");
+    }
+}
