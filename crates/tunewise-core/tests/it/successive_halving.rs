@@ -341,6 +341,7 @@ fn crowding(points: &[&[f64]]) -> Vec<f64> {
         return vec![f64::INFINITY; n];
     }
     let mut d = vec![0.0; n];
+    #[allow(clippy::needless_range_loop)] // `k` indexes the objectives of every point.
     for k in 0..points[0].len() {
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| points[a][k].total_cmp(&points[b][k]).then(a.cmp(&b)));
