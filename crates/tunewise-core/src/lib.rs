@@ -17,7 +17,9 @@
 //!   strategy for numeric spaces).
 //! - Pruners stop unpromising trials early from their intermediate values
 //!   ([`Trial::report`], [`Trial::should_prune`]): [`PercentilePruner`] (and its median),
-//!   [`ThresholdPruner`], [`PatiencePruner`]; [`NopPruner`] never prunes.
+//!   [`ThresholdPruner`], [`PatiencePruner`], [`SuccessiveHalvingPruner`] (ASHA),
+//!   [`HyperbandPruner`], [`WilcoxonPruner`] (for cross-validation folds); [`NopPruner`] never
+//!   prunes. Every rule is defined for several objectives too (see `docs/pruning.md`).
 //! - [`Storage`] persists studies for one process ([`InMemoryStorage`]) or many.
 //! - A [`Budget`] bounds a run (trials, time) and may stop it early: failed trials, a target,
 //!   no improvement over `n` trials, or [`GoodEnough`] (the remaining improvement estimated by a
@@ -74,8 +76,10 @@ pub use frozen::{AttrValue, FrozenTrial, Param, TrialState};
 pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
 pub use pruners::{
-    PatienceBuilder, PatiencePruner, PercentileBuilder, PercentilePruner, ThresholdBuilder,
-    ThresholdPruner,
+    wilcoxon_signed_rank, HyperbandBuilder, HyperbandPruner, PatienceBuilder, PatiencePruner,
+    PercentileBuilder, PercentilePruner, SignedRankAlternative, SignedRankMethod, SignedRankTest,
+    SuccessiveHalvingBuilder, SuccessiveHalvingPruner, ThresholdBuilder, ThresholdPruner,
+    WilcoxonBuilder, WilcoxonPruner, EXACT_MAX_PAIRS,
 };
 pub use sampler::{Sampler, StudyView};
 pub use samplers::{
@@ -92,8 +96,9 @@ pub use trial::{ObjectiveValues, Trial, TrialError};
 pub mod prelude {
     pub use crate::{
         AutoSampler, Budget, CmaEsSampler, CoarseToFineSampler, Direction, Distribution, Flow,
-        GoodEnough, GpSampler, GridSampler, KnownTrial, NopPruner, NsgaIISampler, ParamValue,
-        PatiencePruner, PercentilePruner, QmcSampler, RandomSampler, SearchSpace, StopReason,
-        Study, StudyBuilder, ThresholdPruner, TpeSampler, Trial, TrialError, TrialState,
+        GoodEnough, GpSampler, GridSampler, HyperbandPruner, KnownTrial, NopPruner, NsgaIISampler,
+        ParamValue, PatiencePruner, PercentilePruner, QmcSampler, RandomSampler, SearchSpace,
+        StopReason, Study, StudyBuilder, SuccessiveHalvingPruner, ThresholdPruner, TpeSampler,
+        Trial, TrialError, TrialState, WilcoxonPruner,
     };
 }

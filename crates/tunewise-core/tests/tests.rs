@@ -49,3 +49,10 @@ mod pruners;
 
 #[path = "it/budgets.rs"]
 mod budgets;
+
+#[path = "it/hyperband.rs"]
+mod hyperband;
+#[path = "it/successive_halving.rs"]
+mod successive_halving;
+#[path = "it/wilcoxon.rs"]
+mod wilcoxon;

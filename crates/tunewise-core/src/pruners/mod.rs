@@ -33,11 +33,20 @@
 //! # Ok::<(), tunewise_core::Error>(())
 //! ```
 
+mod hyperband;
 mod patience;
 mod percentile;
 mod step_rules;
+mod successive_halving;
 mod threshold;
+mod wilcoxon;
 
+pub use hyperband::{HyperbandBuilder, HyperbandPruner};
 pub use patience::{PatienceBuilder, PatiencePruner};
 pub use percentile::{PercentileBuilder, PercentilePruner};
+pub use successive_halving::{SuccessiveHalvingBuilder, SuccessiveHalvingPruner};
 pub use threshold::{ThresholdBuilder, ThresholdPruner};
+pub use wilcoxon::{
+    wilcoxon_signed_rank, SignedRankAlternative, SignedRankMethod, SignedRankTest, WilcoxonBuilder,
+    WilcoxonPruner, EXACT_MAX_PAIRS,
+};

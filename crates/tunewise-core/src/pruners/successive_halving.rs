@@ -1,0 +1,529 @@
+//! Asynchronous successive halving (ASHA).
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::direction::Direction;
+use crate::error::{Error, Result};
+use crate::frozen::{FrozenTrial, TrialState};
+use crate::multi_objective::{crowding_distance, dominates};
+use crate::pruner::Pruner;
+use crate::sampler::StudyView;
+
+/// Asynchronous successive halving (ASHA; Li et al. 2020, "A System for Massively Parallel
+/// Hyperparameter Tuning"), as in Optuna's `SuccessiveHalvingPruner`.
+///
+/// # What it does
+///
+/// Rung `k` sits at step `min_resource · η^(s + k)` (η the reduction factor, `s` the minimum
+/// early-stopping rate). When a trial has reported a step at or past a rung, it competes with
+/// every other trial that got there: it goes on (is *promoted*) only if its value is among the
+/// best `max(⌊n / η⌋, 1)` of the `n` values at that rung (itself included; ties go in its
+/// favour), and is pruned otherwise. Each rung the trial has passed is checked, so a trial is
+/// judged again at each new rung.
+///
+/// A trial's value at a rung is its value at the first step it reported at or after the rung's
+/// step (the value at the rung's step when it reports every step). The values come from the
+/// trials the study holds — complete, pruned, failed and running alike — so the decision is a
+/// function of the study alone: nothing is remembered between calls but a cache of the
+/// finished trials' values, checked against the study at every call. A NaN value is the worst
+/// value: a trial whose own value at a rung is NaN is pruned, and another trial's NaN counts in
+/// `n` but beats nothing.
+///
+/// `bootstrap_count`: a trial that reaches a rung while at most `bootstrap_count` trials
+/// (itself included) have reached it is pruned, as in Optuna: the first trials at each rung only
+/// set the bar. The default 0 turns this off.
+///
+/// # Several objectives
+///
+/// The values at a rung are ranked by non-dominated sorting (Deb et al. 2002), then, within a
+/// front, by decreasing crowding distance; a trial is promoted if fewer than
+/// `max(⌊n / η⌋, 1)` trials rank strictly ahead of it. The crowding distance is computed over
+/// the front's points in lexicographic order of their values (so that which of two tied points
+/// is an end does not depend on trial numbers), the judged trial first among equal points.
+/// Every objective's direction comes from the study.
+///
+/// # When to use it
+///
+/// Iterative training (epochs, boosting rounds) where an early value predicts the final one
+/// roughly, and many trials run in parallel: it never waits for a rung to fill. It prunes hard
+/// (all but `1/η` of the trials at each rung); prefer [`HyperbandPruner`](crate::HyperbandPruner)
+/// when you do not know how early the curves can be trusted.
+///
+/// # Cost
+///
+/// One pass over the study's trials per call (a few nanoseconds per trial: finished trials'
+/// values at each rung are cached and kept sorted), plus a binary search per rung. With
+/// several objectives, a non-dominated sort of the points at the rung that the trial does not
+/// dominate, peeled front by front only until the trial's own: O(n) when at least
+/// `max(⌊n / η⌋, 1)` trials dominate it (it is pruned at once), O(n²) at worst.
+///
+/// # Defaults
+///
+/// `min_resource` 1 (a fixed value rather than Optuna's "auto" estimate, so the rungs never
+/// move), `reduction_factor` 4, `min_early_stopping_rate` 0, `bootstrap_count` 0.
+///
+/// ```
+/// use tunewise_core::SuccessiveHalvingPruner;
+///
+/// let pruner = SuccessiveHalvingPruner::builder().min_resource(1).reduction_factor(3).build()?;
+/// assert_eq!(pruner.rung_step(2), Some(9));
+/// # Ok::<(), tunewise_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct SuccessiveHalvingPruner {
+    halving: Halving,
+}
+
+/// Settings of a [`SuccessiveHalvingPruner`], checked by [`build`](Self::build).
+#[derive(Debug, Clone)]
+pub struct SuccessiveHalvingBuilder {
+    min_resource: u64,
+    reduction_factor: u64,
+    min_early_stopping_rate: u32,
+    bootstrap_count: usize,
+}
+
+impl Default for SuccessiveHalvingBuilder {
+    fn default() -> Self {
+        SuccessiveHalvingBuilder {
+            min_resource: 1,
+            reduction_factor: 4,
+            min_early_stopping_rate: 0,
+            bootstrap_count: 0,
+        }
+    }
+}
+
+impl SuccessiveHalvingBuilder {
+    /// Steps before the first rung (with a minimum early-stopping rate of 0), at least 1
+    /// (default 1).
+    pub fn min_resource(mut self, steps: u64) -> Self {
+        self.min_resource = steps;
+        self
+    }
+
+    /// η: one trial in η goes on at each rung, at least 2 (default 4).
+    pub fn reduction_factor(mut self, eta: u64) -> Self {
+        self.reduction_factor = eta;
+        self
+    }
+
+    /// `s`: the first rung is at `min_resource · η^s` (default 0).
+    pub fn min_early_stopping_rate(mut self, s: u32) -> Self {
+        self.min_early_stopping_rate = s;
+        self
+    }
+
+    /// Trials pruned at each rung before any is promoted from it (default 0).
+    pub fn bootstrap_count(mut self, n: usize) -> Self {
+        self.bootstrap_count = n;
+        self
+    }
+
+    /// Checks the settings and makes the pruner; an error names the setting to fix.
+    pub fn build(self) -> Result<SuccessiveHalvingPruner> {
+        let halving = Halving::new(
+            "SuccessiveHalvingPruner",
+            self.min_resource,
+            self.reduction_factor,
+            self.min_early_stopping_rate,
+            self.bootstrap_count,
+        )?;
+        Ok(SuccessiveHalvingPruner { halving })
+    }
+}
+
+impl Default for SuccessiveHalvingPruner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SuccessiveHalvingPruner {
+    /// A pruner with the defaults.
+    pub fn new() -> Self {
+        let b = SuccessiveHalvingBuilder::default();
+        SuccessiveHalvingPruner {
+            halving: Halving::unchecked(
+                b.min_resource,
+                b.reduction_factor,
+                b.min_early_stopping_rate,
+                b.bootstrap_count,
+            ),
+        }
+    }
+
+    /// A builder, to change the defaults.
+    pub fn builder() -> SuccessiveHalvingBuilder {
+        SuccessiveHalvingBuilder::default()
+    }
+
+    /// The step of rung `k` (`None` past `u64::MAX`).
+    pub fn rung_step(&self, k: u32) -> Option<u64> {
+        self.halving.rung_step(k)
+    }
+}
+
+impl Pruner for SuccessiveHalvingPruner {
+    fn prune(&self, study: &StudyView<'_>, trial: &FrozenTrial) -> Result<bool> {
+        self.halving.prune(study.directions(), study.trials().iter(), trial)
+    }
+}
+
+/// Successive halving over a set of trials: the engine of [`SuccessiveHalvingPruner`] and of
+/// each bracket of [`HyperbandPruner`](crate::HyperbandPruner).
+pub(super) struct Halving {
+    min_resource: u64,
+    eta: u64,
+    rate: u32,
+    bootstrap_count: usize,
+    cache: Mutex<Cache>,
+}
+
+impl fmt::Debug for Halving {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Halving")
+            .field("min_resource", &self.min_resource)
+            .field("reduction_factor", &self.eta)
+            .field("min_early_stopping_rate", &self.rate)
+            .field("bootstrap_count", &self.bootstrap_count)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The finished trials' values at each rung computed so far.
+///
+/// Keyed by the trials themselves: the cache holds a clone of each finished trial's `Arc`, by
+/// its position in the trials it was given. A trial at the same position behind the same `Arc`
+/// is the same unchanged trial (the cache's clone keeps the allocation alive, so the address
+/// cannot be reused, and an `Arc`'s content cannot change while it is shared); behind another
+/// `Arc` it is compared in full. Anything else resets the cache, so it can never answer stale.
+#[derive(Debug, Default)]
+struct Cache {
+    directions: Vec<Direction>,
+    /// By position: the finished trials whose values are in `rungs`.
+    seen: Vec<Option<Arc<FrozenTrial>>>,
+    n_seen: usize,
+    rungs: Vec<RungValues>,
+}
+
+/// The finished trials' values at one rung.
+#[derive(Debug, Default)]
+struct RungValues {
+    /// The rung's step.
+    step: u64,
+    /// One objective: the values, ascending, NaN left out.
+    sorted: Vec<f64>,
+    /// Several objectives: the values to minimize, NaN-free points only.
+    points: Vec<Vec<f64>>,
+    /// Values with a NaN (counted, never better than anything).
+    n_nan: usize,
+}
+
+impl RungValues {
+    fn insert(&mut self, directions: &[Direction], values: &[f64]) {
+        if values.iter().any(|v| v.is_nan()) || values.len() != directions.len() {
+            self.n_nan += 1;
+        } else if let [v] = values {
+            let at = self.sorted.partition_point(|x| x < v);
+            self.sorted.insert(at, *v);
+        } else {
+            self.points.push(to_minimize(directions, values));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.sorted.len() + self.points.len() + self.n_nan
+    }
+}
+
+/// Values to minimize. `+ 0.0` turns −0 into +0, so that the lexicographic order (by
+/// `total_cmp`) agrees with dominance, which counts them equal.
+fn to_minimize(directions: &[Direction], values: &[f64]) -> Vec<f64> {
+    directions.iter().zip(values).map(|(d, v)| d.to_minimize(*v) + 0.0).collect()
+}
+
+/// A trial's value at the rung at `step`: at the first step it reported at or after it.
+fn value_at(t: &FrozenTrial, step: u64) -> Option<&[f64]> {
+    t.intermediate_values.range(step..).next().map(|(_, v)| v.as_slice())
+}
+
+impl Halving {
+    pub(super) fn new(
+        owner: &str,
+        min_resource: u64,
+        eta: u64,
+        rate: u32,
+        bootstrap_count: usize,
+    ) -> Result<Self> {
+        let bad =
+            |field: &str, why: String| Error::InvalidConfig(format!("{owner} {field}: {why}"));
+        if min_resource == 0 {
+            return Err(bad("min_resource", "must be at least 1 step (default 1), got 0".into()));
+        }
+        if eta < 2 {
+            return Err(bad(
+                "reduction_factor",
+                format!("must be at least 2 (one trial in η goes on at each rung), got {eta}"),
+            ));
+        }
+        let halving = Halving::unchecked(min_resource, eta, rate, bootstrap_count);
+        if halving.rung_step(0).is_none() {
+            return Err(bad(
+                "min_early_stopping_rate",
+                format!(
+                    "{rate} puts the first rung (min_resource · reduction_factor^rate) past the \
+                     largest step; use a smaller rate"
+                ),
+            ));
+        }
+        Ok(halving)
+    }
+
+    pub(super) fn unchecked(
+        min_resource: u64,
+        eta: u64,
+        rate: u32,
+        bootstrap_count: usize,
+    ) -> Self {
+        Halving { min_resource, eta, rate, bootstrap_count, cache: Mutex::new(Cache::default()) }
+    }
+
+    pub(super) fn rung_step(&self, k: u32) -> Option<u64> {
+        let power = self.eta.checked_pow(self.rate.checked_add(k)?)?;
+        self.min_resource.checked_mul(power)
+    }
+
+    fn cache(&self) -> MutexGuard<'_, Cache> {
+        // The cache is only ever extended whole or reset: a panic cannot leave it half-updated
+        // in a way the next call's check would not catch.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `trial` is pruned, competing with `trials` (the judged trial may be among them).
+    pub(super) fn prune<'a, I>(
+        &self,
+        directions: &[Direction],
+        trials: I,
+        trial: &FrozenTrial,
+    ) -> Result<bool>
+    where
+        I: Iterator<Item = &'a Arc<FrozenTrial>> + Clone,
+    {
+        let Some((last_step, _)) = trial.last_step() else { return Ok(false) };
+        if last_step < self.rung_step(0).unwrap_or(u64::MAX) {
+            return Ok(false);
+        }
+        if let Some(bad) = trial.intermediate_values.values().find(|v| v.len() != directions.len())
+        {
+            return Err(Error::WrongNumberOfValues { expected: directions.len(), got: bad.len() });
+        }
+        let mut cache = self.cache();
+        let running = cache.sync(directions, trials.clone(), trial);
+        // The judged trial itself, when it is finished and cached: its cached value is replaced
+        // by its own.
+        let own_cached: Option<Arc<FrozenTrial>> = if trial.state.is_finished() {
+            cache.seen.iter().flatten().find(|t| t.number == trial.number).cloned()
+        } else {
+            None
+        };
+        let mut k = 0u32;
+        while let Some(step) = self.rung_step(k) {
+            if last_step < step {
+                return Ok(false);
+            }
+            let Some(own) = value_at(trial, step) else { return Ok(false) };
+            if own.iter().any(|v| v.is_nan()) {
+                return Ok(true);
+            }
+            let k_us = k as usize;
+            while cache.rungs.len() <= k_us {
+                let rung_step = self.rung_step(cache.rungs.len() as u32).unwrap_or(u64::MAX);
+                let mut rung = RungValues { step: rung_step, ..RungValues::default() };
+                for t in cache.seen.iter().flatten() {
+                    if let Some(v) = value_at(t, rung_step) {
+                        rung.insert(directions, v);
+                    }
+                }
+                cache.rungs.push(rung);
+            }
+            let own_in_cache = own_cached.as_deref().and_then(|t| value_at(t, step));
+            let others: Vec<&[f64]> = running.iter().filter_map(|t| value_at(t, step)).collect();
+            let promoted =
+                self.promoted(directions, &cache.rungs[k_us], own_in_cache, &others, own);
+            match promoted {
+                Some(true) => k += 1,
+                _ => return Ok(true),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether `own` is promoted at a rung holding `cached` (finished trials, `own_in_cache`
+    /// among them when the judged trial is finished) and `others` (running trials). `None` when
+    /// the rung does not yet hold more than `bootstrap_count` trials.
+    fn promoted(
+        &self,
+        directions: &[Direction],
+        cached: &RungValues,
+        own_in_cache: Option<&[f64]>,
+        others: &[&[f64]],
+        own: &[f64],
+    ) -> Option<bool> {
+        let nan = |v: &[f64]| v.iter().any(|x| x.is_nan()) || v.len() != directions.len();
+        let mut n = cached.len() + others.len() + 1;
+        if own_in_cache.is_some() {
+            n -= 1;
+        }
+        if n <= self.bootstrap_count {
+            return None;
+        }
+        let slots = (n / self.eta as usize).max(1);
+        if let ([d], [v]) = (directions, own) {
+            let better = |w: f64| d.better(w, *v);
+            let mut ahead = match d {
+                Direction::Minimize => cached.sorted.partition_point(|x| x < v),
+                Direction::Maximize => {
+                    cached.sorted.len() - cached.sorted.partition_point(|x| x <= v)
+                }
+            };
+            if let Some([w]) = own_in_cache {
+                if better(*w) {
+                    ahead -= 1;
+                }
+            }
+            ahead += others.iter().filter(|o| !nan(o) && better(o[0])).count();
+            return Some(ahead < slots);
+        }
+        // Several objectives. Only the points the judged one does not dominate can rank ahead
+        // of it, and their fronts are the same among themselves as among all points (nothing
+        // that dominates them is dominated by the judged point): sort only those.
+        let own_min = to_minimize(directions, own);
+        let own_cached_min = own_in_cache.filter(|v| !nan(v)).map(|v| to_minimize(directions, v));
+        let others_min: Vec<Vec<f64>> =
+            others.iter().filter(|o| !nan(o)).map(|o| to_minimize(directions, o)).collect();
+        let mut skipped = false;
+        // The judged point first: it goes first among equal points (ties in its favour).
+        let mut rivals: Vec<&[f64]> = vec![&own_min];
+        let mut dominators = 0usize;
+        for p in cached.points.iter().chain(&others_min) {
+            if !skipped && own_cached_min.as_deref() == Some(p.as_slice()) {
+                skipped = true;
+                continue;
+            }
+            if dominates(&own_min, p) {
+                continue;
+            }
+            if dominates(p, &own_min) {
+                dominators += 1;
+            }
+            rivals.push(p);
+        }
+        // Every point that dominates the judged one ranks ahead of it.
+        if dominators >= slots {
+            return Some(false);
+        }
+        let me = 0;
+        // Peel fronts until the judged point's: sorted lexicographically, a point's dominators
+        // all come before it, and a point dominated by anything left is dominated by a member
+        // of the current front, so each front is one sweep against the front so far.
+        let mut order: Vec<usize> = (0..rivals.len()).collect();
+        order.sort_by(|&a, &b| {
+            rivals[a]
+                .iter()
+                .zip(rivals[b])
+                .map(|(x, y)| x.total_cmp(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.cmp(&b))
+        });
+        let mut ahead = 0usize;
+        loop {
+            let mut front: Vec<usize> = Vec::new();
+            let mut rest: Vec<usize> = Vec::new();
+            for &i in &order {
+                if front.iter().any(|&f| dominates(rivals[f], rivals[i])) {
+                    rest.push(i);
+                } else {
+                    front.push(i);
+                }
+            }
+            if let Some(pos) = front.iter().position(|&i| i == me) {
+                let members: Vec<&[f64]> = front.iter().map(|&i| rivals[i]).collect();
+                let crowding = crowding_distance(&members);
+                ahead += crowding.iter().filter(|c| **c > crowding[pos]).count();
+                break;
+            }
+            ahead += front.len();
+            if ahead >= slots || rest.is_empty() {
+                break;
+            }
+            order = rest;
+        }
+        Some(ahead < slots)
+    }
+}
+
+impl Cache {
+    /// Brings the cache up to date with `trials` (resetting it if it holds anything they do
+    /// not) and returns the unfinished trials other than the judged one.
+    fn sync<'a, I>(
+        &mut self,
+        directions: &[Direction],
+        trials: I,
+        trial: &FrozenTrial,
+    ) -> Vec<&'a FrozenTrial>
+    where
+        I: Iterator<Item = &'a Arc<FrozenTrial>> + Clone,
+    {
+        if self.directions != directions {
+            *self = Cache { directions: directions.to_vec(), ..Cache::default() };
+        }
+        loop {
+            let mut running = Vec::new();
+            let mut matched = 0usize;
+            let mut stale = false;
+            for (i, t) in trials.clone().enumerate() {
+                let known = self.seen.get(i).and_then(|c| c.as_ref());
+                if let Some(c) = known {
+                    if Arc::ptr_eq(c, t) {
+                        matched += 1;
+                        continue;
+                    }
+                    if **c == **t {
+                        // The same trial, reloaded: keep the new `Arc`.
+                        self.seen[i] = Some(Arc::clone(t));
+                        matched += 1;
+                        continue;
+                    }
+                    stale = true;
+                    break;
+                }
+                if t.state.is_finished() {
+                    self.add(directions, i, t);
+                    matched += 1;
+                } else if t.number != trial.number && t.state != TrialState::Waiting {
+                    running.push(&**t);
+                }
+            }
+            if !stale && matched == self.n_seen {
+                return running;
+            }
+            *self = Cache { directions: directions.to_vec(), ..Cache::default() };
+        }
+    }
+
+    fn add(&mut self, directions: &[Direction], i: usize, t: &Arc<FrozenTrial>) {
+        if self.seen.len() <= i {
+            self.seen.resize(i + 1, None);
+        }
+        self.seen[i] = Some(Arc::clone(t));
+        self.n_seen += 1;
+        for rung in &mut self.rungs {
+            if let Some(v) = value_at(t, rung.step) {
+                rung.insert(directions, v);
+            }
+        }
+    }
+}
