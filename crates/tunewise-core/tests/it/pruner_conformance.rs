@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use tunewise_core::conformance::pruner::check_pruner;
 use tunewise_core::{
-    FrozenTrial, NopPruner, PatiencePruner, PercentilePruner, Pruner, Result, StudyView,
-    ThresholdPruner,
+    FrozenTrial, HyperbandPruner, NopPruner, PatiencePruner, PercentilePruner, Pruner, Result,
+    StudyView, SuccessiveHalvingPruner, ThresholdPruner, WilcoxonPruner,
 };
 
 #[test]
@@ -36,6 +36,32 @@ fn threshold_pruner_passes_the_pruner_suite() {
     check_pruner(|| {
         let builder = ThresholdPruner::builder().lower(0.5).upper(2.0).n_warmup_steps(2);
         Box::new(builder.interval_steps(2).build().unwrap())
+    });
+}
+
+#[test]
+fn successive_halving_pruner_passes_the_pruner_suite() {
+    check_pruner(|| Box::new(SuccessiveHalvingPruner::new()));
+    check_pruner(|| {
+        let builder = SuccessiveHalvingPruner::builder().min_resource(2).reduction_factor(2);
+        Box::new(builder.min_early_stopping_rate(1).bootstrap_count(1).build().unwrap())
+    });
+}
+
+#[test]
+fn hyperband_pruner_passes_the_pruner_suite() {
+    check_pruner(|| Box::new(HyperbandPruner::builder().max_resource(9).build().unwrap()));
+    check_pruner(|| {
+        let builder = HyperbandPruner::builder().min_resource(1).max_resource(27);
+        Box::new(builder.reduction_factor(3).build().unwrap())
+    });
+}
+
+#[test]
+fn wilcoxon_pruner_passes_the_pruner_suite() {
+    check_pruner(|| Box::new(WilcoxonPruner::new()));
+    check_pruner(|| {
+        Box::new(WilcoxonPruner::builder().p_threshold(0.3).n_startup_steps(1).build().unwrap())
     });
 }
 
