@@ -1,0 +1,67 @@
+//! `tunewise`: tune any program, in any language, from the command line.
+//!
+//! `tunewise run [--config study.toml] -- program args {param}` runs the program once per trial
+//! with the trial's parameters (in its arguments, as environment variables and as a JSON file),
+//! reads its score from its standard output and keeps the study in a storage (SQLite by default),
+//! so that a later run resumes it. See `docs/cli.md`.
+
+mod command;
+mod config;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Hyperparameter tuning for any program.
+#[derive(Debug, Parser)]
+#[command(name = "tunewise", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Debug, Subcommand)]
+enum Commands {
+    /// Runs a study: the program after `--` (or [command] args) once per trial.
+    Run(RunArgs),
+}
+
+/// The flags of `tunewise run`, as given.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The study file (TOML): search space, directions, sampler, pruner, budget, command.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Trials at a time.
+    #[arg(short, long, value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
+    /// Trials to run (replaces [budget] trials).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub trials: Option<usize>,
+    /// Storage URL: a SQLite file (sqlite://FILE or a path), memory, or postgres://… (replaces
+    /// [study] storage; default sqlite://tunewise.db).
+    #[arg(short, long, value_name = "URL")]
+    pub storage: Option<String>,
+    /// Study name (replaces [study] name; default: the study file's name, or "tunewise").
+    #[arg(long, value_name = "NAME")]
+    pub study: Option<String>,
+    /// The program and its arguments; `{name}` stands for parameter `name`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Commands::Run(args) => run::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! `tunewise run`: checks everything, then runs the study.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{anyhow, bail, Context, Result};
+use tunewise::{Flow, FrozenTrial, ParamValue, Study, Trial, TrialError, TrialState};
+
+use crate::command::{self, RunError, Template};
+use crate::config::{self, Plan};
+use crate::RunArgs;
+
+/// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
+/// Runs the study; `Ok` holds the exit status.
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let plan = match &args.config {
+        Some(path) => config::load(path)?,
+        None => config::empty()?,
+    };
+    if args.jobs == 0 {
+        bail!("-j/--jobs must be at least 1");
+    }
+    let budget = plan.budget(args.trials)?;
+    let argv = match (&plan.args, args.command.is_empty()) {
+        (_, false) => args.command.clone(),
+        (Some(a), true) => a.clone(),
+        (None, true) => Vec::new(),
+    };
+    let names: Vec<&str> = plan.params.iter().map(|p| p.name.as_str()).collect();
+    let template = Template::parse(&argv, &names)?;
+    if template.program().contains('{') {
+        bail!("the program (first word of the command) cannot hold a {{parameter}}");
+    }
+    command::find_program(&template.program())?;
+
+    let url = args.storage.clone().unwrap_or_else(|| plan.storage.clone());
+    let storage = tunewise::storage::open(&url).map_err(|e| anyhow!("{e}")).with_context(|| {
+        format!("cannot open the storage '{url}'; fix --storage or [study] storage")
+    })?;
+    let name = args
+        .study
+        .clone()
+        .or_else(|| plan.study_name.clone())
+        .or_else(|| {
+            args.config.as_ref().and_then(|p| p.file_stem()).map(|s| s.to_string_lossy().into())
+        })
+        .unwrap_or_else(|| "tunewise".to_owned());
+    let mut builder = Study::builder()
+        .name(&name)
+        .directions(plan.directions.clone())
+        .storage(storage)
+        .sampler(plan.sampler()?)
+        .load_if_exists(true);
+    if let Some(pruner) = plan.pruner()? {
+        builder = builder.pruner(pruner);
+    }
+    if let Some(seed) = plan.seed {
+        builder = builder.seed(seed);
+    }
+    let study = builder
+        .create()
+        .map_err(|e| anyhow!("{e}"))
+        .with_context(|| format!("cannot create or load the study '{name}' in '{url}'"))?;
+    let before = study.trials().map_err(|e| anyhow!("{e}"))?.len();
+    eprintln!("study '{name}' in {url}: {before} trial(s) so far");
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        // A second Ctrl-C leaves at once.
+        ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(i32::from(INTERRUPTED));
+            }
+            eprintln!("interrupted: stopping after the running trials (Ctrl-C again to quit now)");
+        })
+        .context("cannot install the Ctrl-C handler")?;
+    }
+    let fatal: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    {
+        let (interrupted, fatal) = (interrupted.clone(), fatal.clone());
+        study.add_callback(move |_, t| {
+            eprintln!("{}", trial_line(t));
+            let fatal = fatal.lock().map(|f| f.is_some()).unwrap_or(true);
+            if fatal || interrupted.load(Ordering::SeqCst) {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        });
+    }
+
+    let ctx = TrialContext {
+        plan: &plan,
+        template: &template,
+        interrupted: &interrupted,
+        fatal: &fatal,
+        params_dir: std::env::temp_dir(),
+    };
+    let report = study
+        .optimize_parallel(|trial| ctx.evaluate(trial), budget, args.jobs)
+        .map_err(|e| anyhow!("{e}"))?;
+    if let Some(message) = fatal.lock().ok().and_then(|mut f| f.take()) {
+        bail!("{message}");
+    }
+    println!("{} trial(s) run; stopped because {}", report.trials, report.stop_reason);
+    print_best(&study)?;
+    if interrupted.load(Ordering::SeqCst) {
+        return Ok(ExitCode::from(INTERRUPTED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+struct TrialContext<'a> {
+    plan: &'a Plan,
+    template: &'a Template,
+    interrupted: &'a AtomicBool,
+    fatal: &'a Mutex<Option<String>>,
+    params_dir: PathBuf,
+}
+
+impl TrialContext<'_> {
+    fn evaluate(&self, trial: &mut Trial) -> std::result::Result<Vec<f64>, TrialError> {
+        let mut values: BTreeMap<String, ParamValue> = BTreeMap::new();
+        for p in &self.plan.params {
+            let active = p
+                .when
+                .iter()
+                .all(|(other, want)| values.get(other).is_some_and(|v| &v.to_string() == want));
+            if active {
+                let v = trial.suggest(&p.name, p.distribution.clone())?;
+                values.insert(p.name.clone(), v);
+            }
+        }
+        let json: serde_json::Map<String, serde_json::Value> =
+            values.iter().map(|(k, v)| (k.clone(), json_value(v))).collect();
+        let file = self.params_dir.join(format!(
+            "tunewise-{}-trial-{}.json",
+            std::process::id(),
+            trial.number()
+        ));
+        std::fs::write(&file, serde_json::Value::Object(json).to_string()).map_err(|e| {
+            TrialError::failed(format!("cannot write the parameters file {}: {e}", file.display()))
+        })?;
+        let mut env: Vec<(String, String)> =
+            values.iter().map(|(k, v)| (command::env_name(k), v.to_string())).collect();
+        env.push(("TUNEWISE_PARAMS_FILE".into(), file.display().to_string()));
+        env.push(("TUNEWISE_TRIAL_NUMBER".into(), trial.number().to_string()));
+        let argv = self.template.render(&values);
+        let result = command::run_trial(
+            &argv,
+            &env,
+            self.plan.timeout,
+            &self.plan.score,
+            self.plan.directions.len(),
+            self.interrupted,
+        );
+        let _ = std::fs::remove_file(&file);
+        match result {
+            Ok(v) => Ok(v),
+            Err(RunError::Failed(m)) => Err(TrialError::Failed(m)),
+            Err(RunError::Interrupted) => Err(TrialError::failed("interrupted by Ctrl-C")),
+            Err(RunError::Spawn(m)) => {
+                if let Ok(mut f) = self.fatal.lock() {
+                    f.get_or_insert(m.clone());
+                }
+                Err(TrialError::Failed(m))
+            }
+        }
+    }
+}
+
+fn json_value(v: &ParamValue) -> serde_json::Value {
+    match v {
+        ParamValue::Bool(b) => serde_json::Value::Bool(*b),
+        ParamValue::Int(i) => serde_json::Value::from(*i),
+        ParamValue::Float(f) => serde_json::Value::from(*f),
+        other => serde_json::Value::String(other.to_string()),
+    }
+}
+
+fn params_text(t: &FrozenTrial) -> String {
+    let parts: Vec<String> = t.params.iter().map(|p| format!("{}={}", p.name, p.value())).collect();
+    parts.join(", ")
+}
+
+fn values_text(values: &[f64]) -> String {
+    let parts: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+    parts.join(", ")
+}
+
+/// `trial 3: complete 0.123 (lr=…, layers=…)` or `trial 4: failed: …`.
+fn trial_line(t: &FrozenTrial) -> String {
+    match t.state {
+        TrialState::Complete => format!(
+            "trial {}: complete {} ({})",
+            t.number,
+            values_text(t.values.as_deref().unwrap_or_default()),
+            params_text(t)
+        ),
+        TrialState::Failed => format!(
+            "trial {}: failed: {} ({})",
+            t.number,
+            t.fail_reason.as_deref().unwrap_or("no reason recorded"),
+            params_text(t)
+        ),
+        state => format!("trial {}: {} ({})", t.number, state.as_str(), params_text(t)),
+    }
+}
+
+fn print_best(study: &Study) -> Result<()> {
+    let best = study.best_trials().map_err(|e| anyhow!("{e}"))?;
+    if best.is_empty() {
+        println!("no trial has completed yet");
+    } else if study.directions().len() == 1 {
+        let t = &best[0];
+        println!(
+            "best: trial {} value {} ({})",
+            t.number,
+            values_text(t.values.as_deref().unwrap_or_default()),
+            params_text(t)
+        );
+    } else {
+        println!("best (Pareto front, {} trial(s)):", best.len());
+        for t in &best {
+            println!(
+                "  trial {}: values {} ({})",
+                t.number,
+                values_text(t.values.as_deref().unwrap_or_default()),
+                params_text(t)
+            );
+        }
+    }
+    Ok(())
+}
