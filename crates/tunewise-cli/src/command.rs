@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
@@ -87,44 +88,47 @@ impl Template {
     }
 }
 
+/// Splits an argument into text and placeholders. A placeholder is `{name}` with a name made of
+/// letters, digits, `_`, `-` and `.` (starting with a letter or `_`); any other brace is text, so
+/// shell code such as `f() { …; }` and `${HOME}` passes through unchanged.
 fn pieces(arg: &str) -> Result<Vec<Piece>> {
     let mut out = Vec::new();
     let mut text = String::new();
-    let mut chars = arg.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                text.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                text.push('}');
-            }
-            '{' => {
-                let mut name = String::new();
-                loop {
-                    match chars.next() {
-                        Some('}') => break,
-                        Some(c) => name.push(c),
-                        None => bail!(
-                            "unclosed '{{' in the argument {arg:?}; write {{name}} for a \
-                             parameter or '{{{{' for a brace"
-                        ),
-                    }
-                }
+    let mut rest = arg;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with("{{") || rest.starts_with("}}") {
+            text.push(c);
+            rest = &rest[2..];
+            continue;
+        }
+        if c == '{' && !text.ends_with('$') {
+            if let Some(name) = placeholder(&rest[1..]) {
                 if !text.is_empty() {
                     out.push(Piece::Text(std::mem::take(&mut text)));
                 }
-                out.push(Piece::Param(name.trim().to_owned()));
+                rest = &rest[name.len() + 2..];
+                out.push(Piece::Param(name.to_owned()));
+                continue;
             }
-            c => text.push(c),
         }
+        text.push(c);
+        rest = &rest[c.len_utf8()..];
     }
     if !text.is_empty() || out.is_empty() {
         out.push(Piece::Text(text));
     }
     Ok(out)
+}
+
+/// The name of a placeholder whose `{` is just before `s`, if `s` starts with `name}`.
+fn placeholder(s: &str) -> Option<&str> {
+    let end = s.find('}')?;
+    let name = &s[..end];
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    let ok = (first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    ok.then_some(name)
 }
 
 /// Finds the program as the operating system would (a path, or a name searched in `PATH`).
@@ -191,14 +195,18 @@ pub fn run_trial(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // Its own process group, so that a timeout or Ctrl-C kills what it started as well (a shell
+    // script's children would otherwise keep running and hold its output open).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd
         .spawn()
         .map_err(|e| RunError::Spawn(format!("cannot start the program '{}': {e}", argv[0])))?;
     let out = child.stdout.take().map(reader);
     let err = child.stderr.take().map(reader);
     let status = wait(&mut child, timeout, interrupted);
-    let stdout = out.and_then(|h| h.join().ok()).unwrap_or_default();
-    let stderr = err.and_then(|h| h.join().ok()).unwrap_or_default();
+    let stdout = out.map(collect).unwrap_or_default();
+    let stderr = err.map(collect).unwrap_or_default();
     let with_tail = |msg: String| RunError::Failed(with_stderr_tail(msg, &stderr));
     match status {
         Waited::Interrupted => return Err(RunError::Interrupted),
@@ -214,12 +222,53 @@ pub fn run_trial(
     read_score(&stdout, score, objectives).map_err(with_tail)
 }
 
-fn reader(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = r.read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+type Output = (Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>);
+
+/// Reads a pipe to its end on a thread, into a buffer that can be read before the end.
+fn reader(mut r: impl Read + Send + 'static) -> Output {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let shared = buf.clone();
+    let handle = std::thread::spawn(move || {
+        let mut chunk = [0u8; 8192];
+        while let Ok(n) = r.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut b) = shared.lock() {
+                b.extend_from_slice(&chunk[..n]);
+            }
+        }
+    });
+    (buf, handle)
+}
+
+/// What a pipe gave. After the program's end, a process it left behind may still hold the pipe
+/// open: wait for the end of output a little, then take what was read.
+fn collect((buf, handle): Output) -> String {
+    let deadline = Instant::now() + Duration::from_millis(200);
+    while !handle.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    if handle.is_finished() {
+        let _ = handle.join();
+    }
+    let bytes = buf.lock().map(|b| b.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Kills the program and its process group.
+fn kill(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        // `kill -KILL -- -PGID` reaches every process the program started (no unsafe code).
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 enum Waited {
@@ -240,14 +289,12 @@ fn wait(child: &mut Child, timeout: Option<Duration>, interrupted: &AtomicBool) 
             Err(e) => return Waited::Error(e),
         }
         if interrupted.load(Ordering::SeqCst) {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill(child);
             return Waited::Interrupted;
         }
         if let Some(t) = timeout {
             if started.elapsed() >= t {
-                let _ = child.kill();
-                let _ = child.wait();
+                kill(child);
                 return Waited::TimedOut(t);
             }
         }
@@ -343,12 +390,12 @@ mod tests {
     #[test]
     fn templates_substitute_and_escape() {
         let args: Vec<String> =
-            ["prog", "--lr={lr}", "{{x}}", "{ layers }"].map(String::from).into();
+            ["prog", "--lr={lr}", "{{x}}", "{layers}", "${HOME} { a b }"].map(String::from).into();
         let t = Template::parse(&args, &["lr", "layers"]).expect("valid");
         let mut p = BTreeMap::new();
         p.insert("lr".to_owned(), ParamValue::Float(0.5));
         p.insert("layers".to_owned(), ParamValue::Int(3));
-        assert_eq!(t.render(&p), ["prog", "--lr=0.5", "{x}", "3"]);
+        assert_eq!(t.render(&p), ["prog", "--lr=0.5", "{x}", "3", "${HOME} { a b }"]);
         let err = Template::parse(&args, &["lr"]).expect_err("unknown");
         assert!(err.to_string().contains("{layers}"), "{err}");
     }
