@@ -108,7 +108,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     if let Some(message) = fatal.lock().ok().and_then(|mut f| f.take()) {
         bail!("{message}");
     }
-    println!("{} trial(s) run; stopped because {}", report.trials, report.stop_reason);
+    let reason = if interrupted.load(Ordering::SeqCst) {
+        "of Ctrl-C (run again to resume the study)".to_owned()
+    } else {
+        report.stop_reason.to_string()
+    };
+    println!("{} trial(s) run; stopped because {reason}", report.trials);
     print_best(&study)?;
     if interrupted.load(Ordering::SeqCst) {
         return Ok(ExitCode::from(INTERRUPTED));

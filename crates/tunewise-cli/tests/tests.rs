@@ -293,3 +293,35 @@ fn the_python_example_runs_when_python3_exists() {
     assert_eq!(lines_with(&stderr(&out), ": complete ").len(), 8, "{}", stderr(&out));
     assert!(stdout(&out).contains("best: trial"), "{}", stdout(&out));
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_cleanly_and_the_study_resumes() {
+    let setup = Setup::new(QUADRATIC);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tunewise"))
+        .current_dir(setup.path())
+        .args(["run", "--config", "study.toml", "--trials", "1000", "--"])
+        .args(["sh", "-c", "echo 1; sleep 0.2; echo {x}"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start tunewise");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("interrupted"), "{err}");
+    let done = lines_with(&err, ": complete ").len();
+    assert!((1..1000).contains(&done), "{err}");
+    assert!(stdout(&out).contains("stopped because of Ctrl-C"), "{}", stdout(&out));
+    // The next run resumes the same study.
+    let again = quad(&setup, &["--trials", "1"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stderr(&again).contains("trial(s) so far"), "{}", stderr(&again));
+    assert!(!stderr(&again).contains(" 0 trial(s) so far"), "{}", stderr(&again));
+}
