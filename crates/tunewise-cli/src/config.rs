@@ -91,6 +91,47 @@ struct PrunerSection {
     p_threshold: Option<f64>,
 }
 
+impl PrunerSection {
+    /// Refuses settings that the chosen kind does not take (they would be silently ignored).
+    fn check_settings(&self) -> Result<()> {
+        let set: [(&str, bool); 10] = [
+            ("percentile", self.percentile.is_some()),
+            ("n_startup_trials", self.n_startup_trials.is_some()),
+            ("n_warmup_steps", self.n_warmup_steps.is_some()),
+            ("interval_steps", self.interval_steps.is_some()),
+            ("lower", self.lower.is_some()),
+            ("upper", self.upper.is_some()),
+            ("min_resource", self.min_resource.is_some()),
+            ("max_resource", self.max_resource.is_some()),
+            ("reduction_factor", self.reduction_factor.is_some()),
+            ("p_threshold", self.p_threshold.is_some()),
+        ];
+        let (kind, takes): (&str, &[&str]) = match self.kind {
+            PrunerKind::None => ("none", &[]),
+            PrunerKind::Median => {
+                ("median", &["n_startup_trials", "n_warmup_steps", "interval_steps"])
+            }
+            PrunerKind::Percentile => (
+                "percentile",
+                &["percentile", "n_startup_trials", "n_warmup_steps", "interval_steps"],
+            ),
+            PrunerKind::Threshold => {
+                ("threshold", &["lower", "upper", "n_warmup_steps", "interval_steps"])
+            }
+            PrunerKind::Asha => ("asha", &["min_resource", "reduction_factor"]),
+            PrunerKind::Hyperband => {
+                ("hyperband", &["min_resource", "max_resource", "reduction_factor"])
+            }
+            PrunerKind::Wilcoxon => ("wilcoxon", &["p_threshold", "n_startup_trials"]),
+        };
+        if let Some((field, _)) = set.iter().find(|(f, on)| *on && !takes.contains(f)) {
+            let takes = if takes.is_empty() { "no settings".to_owned() } else { takes.join(", ") };
+            bail!("[pruner] '{field}' does not apply to kind = \"{kind}\" (it takes: {takes})");
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum PrunerKind {
@@ -531,6 +572,7 @@ impl Plan {
     /// The pruner the file asks for (`None` for no pruning).
     pub fn pruner(&self) -> Result<Option<Box<dyn Pruner>>> {
         let p = &self.pruner;
+        p.check_settings()?;
         let err = |e: tunewise::Error| anyhow!("[pruner]: {e}");
         let percentile = |b: tunewise::PercentileBuilder| {
             let mut b = b;

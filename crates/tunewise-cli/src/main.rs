@@ -24,7 +24,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Commands {
-    /// Runs a study: the program after `--` (or [command] args) once per trial.
+    /// Runs a study: the program after `--` (or the study file's command.args) once per trial.
     Run(RunArgs),
 }
 
@@ -37,14 +37,14 @@ pub struct RunArgs {
     /// Trials at a time.
     #[arg(short, long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
-    /// Trials to run (replaces [budget] trials).
+    /// Trials to run (replaces the study file's budget.trials).
     #[arg(short = 'n', long, value_name = "N")]
     pub trials: Option<usize>,
     /// Storage URL: a SQLite file (sqlite://FILE or a path), memory, or postgres://… (replaces
-    /// [study] storage; default sqlite://tunewise.db).
+    /// the study file's study.storage; default sqlite://tunewise.db).
     #[arg(short, long, value_name = "URL")]
     pub storage: Option<String>,
-    /// Study name (replaces [study] name; default: the study file's name, or "tunewise").
+    /// Study name (replaces the study file's study.name; default: the study file's name, or "tunewise").
     #[arg(long, value_name = "NAME")]
     pub study: Option<String>,
     /// The program and its arguments; `{name}` stands for parameter `name`.

@@ -235,6 +235,12 @@ fn semantic_errors_name_the_field() {
         "[params.x]\ntype = \"float\"\nlow = 0\nhigh = 1\nwhen = { optimizer = \"sgd\" }\n",
     );
     assert_fails(&setup.run(&["--trials", "1"], &["true"]), &["'optimizer'", "[params.x]"]);
+    let setup = Setup::new("[pruner]\nkind = \"median\"\nlower = 1.0\n");
+    assert_fails(&setup.run(&["--trials", "1"], &["true"]), &["[pruner] 'lower'", "median"]);
+    let setup = Setup::new("[pruner]\nkind = \"percentile\"\npercentile = 150.0\n");
+    assert_fails(&setup.run(&["--trials", "1"], &["true"]), &["[pruner]", "150"]);
+    let setup = Setup::new("[command]\nscore = \"regex:(a)(b)\"\n");
+    assert_fails(&setup.run(&["--trials", "1"], &["true"]), &["[command] score", "capture"]);
 }
 
 #[test]
