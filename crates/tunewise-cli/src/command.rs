@@ -247,7 +247,7 @@ fn reader(mut r: impl Read + Send + 'static) -> Output {
 fn collect((buf, handle): Output) -> String {
     let deadline = Instant::now() + Duration::from_millis(200);
     while !handle.is_finished() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_micros(50));
     }
     if handle.is_finished() {
         let _ = handle.join();
@@ -281,7 +281,7 @@ enum Waited {
 fn wait(child: &mut Child, timeout: Option<Duration>, interrupted: &AtomicBool) -> Waited {
     let started = Instant::now();
     // Poll quickly at first (most overhead is for quick programs), then back off.
-    let mut pause = Duration::from_micros(100);
+    let mut pause = Duration::from_micros(50);
     loop {
         match child.try_wait() {
             Ok(Some(status)) => return Waited::Exited(status),
