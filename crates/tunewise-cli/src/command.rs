@@ -280,7 +280,6 @@ enum Waited {
 
 fn wait(child: &mut Child, timeout: Option<Duration>, interrupted: &AtomicBool) -> Waited {
     let started = Instant::now();
-    // Poll quickly at first (most overhead is for quick programs), then back off.
     let mut pause = Duration::from_micros(50);
     loop {
         match child.try_wait() {
@@ -299,7 +298,11 @@ fn wait(child: &mut Child, timeout: Option<Duration>, interrupted: &AtomicBool) 
             }
         }
         std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+        // Quick programs are where the command's own time shows: poll finely for their first
+        // 50 ms (a `waitpid` each, cheap), then back off.
+        if started.elapsed() > Duration::from_millis(50) {
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
     }
 }
 
