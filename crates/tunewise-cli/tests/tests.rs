@@ -331,3 +331,41 @@ fn ctrl_c_stops_cleanly_and_the_study_resumes() {
     assert!(stderr(&again).contains("trial(s) so far"), "{}", stderr(&again));
     assert!(!stderr(&again).contains(" 0 trial(s) so far"), "{}", stderr(&again));
 }
+
+#[test]
+fn conditional_parameters_only_when_their_condition_holds() {
+    let setup = Setup::new(
+        "[study]\nstorage = \"sqlite://study.db\"\nseed = 3\n[sampler]\nkind = \"random\"\n\
+         [budget]\ntrials = 12\n[params.opt]\ntype = \"categorical\"\nchoices = [\"sgd\", \
+         \"adam\"]\n[params.momentum]\ntype = \"float\"\nlow = 0.0\nhigh = 0.9\nwhen = { opt = \
+         \"sgd\" }\n",
+    );
+    // Fails unless momentum is set exactly when opt = sgd (in the variables and the JSON file).
+    let script = r#"if [ "$TUNEWISE_PARAM_OPT" = sgd ]; then
+            test -n "$TUNEWISE_PARAM_MOMENTUM" && grep -q momentum "$TUNEWISE_PARAMS_FILE" || exit 1
+        else
+            test -z "$TUNEWISE_PARAM_MOMENTUM" && ! grep -q momentum "$TUNEWISE_PARAMS_FILE" || exit 1
+        fi
+        echo 1"#;
+    let out = setup.run(&[], &["sh", "-c", script]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(lines_with(&err, ": complete 1 (").len(), 12, "{err}");
+    assert!(lines_with(&err, "opt=adam").iter().all(|l| !l.contains("momentum")), "{err}");
+    assert!(lines_with(&err, "opt=sgd").iter().all(|l| l.contains("momentum=")), "{err}");
+    assert!(err.contains("opt=adam") && err.contains("opt=sgd"), "{err}");
+}
+
+#[test]
+fn several_objectives_print_the_pareto_front() {
+    let setup = Setup::new(
+        "[study]\nstorage = \"sqlite://study.db\"\ndirections = [\"minimize\", \"maximize\"]\n\
+         [budget]\ntrials = 6\n[params.x]\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n",
+    );
+    let out = setup.run(&[], &["awk", "-v", "x={x}", "BEGIN { print x, x * x }"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("best (Pareto front"), "{}", stdout(&out));
+    let out = setup.run(&[], &["sh", "-c", "echo 1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("has 1 value(s) but the study has 2 objective(s)"));
+}
