@@ -384,10 +384,12 @@ fn duration(value: &TimeValue, field: &str) -> Result<Duration> {
         TimeValue::Seconds(s) => Duration::try_from_secs_f64(*s).ok(),
         TimeValue::Text(t) => parse_duration(t),
     };
+    let shown = match value {
+        TimeValue::Seconds(x) => x.to_string(),
+        TimeValue::Text(t) => format!("{t:?}"),
+    };
     d.ok_or_else(|| {
-        anyhow!(
-            "{field}: {value:?} is not a duration; give seconds or text such as \"30m\", \"2h\""
-        )
+        anyhow!("{field}: {shown} is not a duration; give seconds or text such as \"30m\", \"2h\"")
     })
 }
 
@@ -670,5 +672,34 @@ impl Plan {
             b = b.patience(n);
         }
         Ok(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("-3s"), None);
+    }
+
+    #[test]
+    fn conditional_parameters_come_after_their_condition() {
+        let plan = parse(
+            "[params.a]\ntype = \"float\"\nlow = 0\nhigh = 1\nwhen = { z = \"on\" }\n\
+             [params.z]\ntype = \"categorical\"\nchoices = [\"on\", \"off\"]\n",
+        )
+        .expect("valid");
+        let names: Vec<&str> = plan.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["z", "a"]);
+        let err =
+            parse("[params.a]\ntype = \"int\"\nlow = 0.5\nhigh = 2\n").err().expect("invalid");
+        assert!(format!("{err:#}").contains("not an integer"), "{err:#}");
     }
 }

@@ -40,7 +40,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
 
     let url = args.storage.clone().unwrap_or_else(|| plan.storage.clone());
     let storage = tunewise::storage::open(&url).map_err(|e| anyhow!("{e}")).with_context(|| {
-        format!("cannot open the storage '{url}'; fix --storage or [study] storage")
+        let build = if url.trim_start().starts_with("postgres") && !cfg!(feature = "postgres") {
+            " (this tunewise was built without PostgreSQL: install it with --features postgres)"
+        } else {
+            ""
+        };
+        format!("cannot open the storage '{url}'{build}; fix --storage or [study] storage")
     })?;
     let name = args
         .study
