@@ -55,9 +55,13 @@ use crate::sampler::StudyView;
 ///
 /// One pass over the study's trials per call (a few nanoseconds per trial: finished trials'
 /// values at each rung are cached and kept sorted), plus a binary search per rung. With
-/// several objectives, a non-dominated sort of the points at the rung that the trial does not
-/// dominate, peeled front by front only until the trial's own: O(n) when at least
-/// `max(⌊n / η⌋, 1)` trials dominate it (it is pruned at once), O(n²) at worst.
+/// several objectives the cached points are kept in lexicographic order and each objective's
+/// values sorted, so a trial strictly below every other on an objective, or with fewer points
+/// below it on some objective than the quota, is promoted in O(objectives · log n). Otherwise
+/// one pass over the rung counts the trial's dominators (pruned at once when they fill the
+/// quota) and gathers the points it does not dominate, already in order, whose fronts up to the
+/// trial's own are found by binary search: O(n log f) with two objectives (f fronts), up to
+/// O(n²) with more.
 ///
 /// # Defaults
 ///
@@ -594,7 +598,11 @@ impl<'p> Gather<'p> {
 /// front holds one of them every earlier front does, so its front is the first one holding
 /// none, found by binary search. Only fronts up to the judged point's are kept (it cannot be
 /// deeper than its number of dominators); the last member of a front is checked first, the
-/// likeliest to dominate the next point.
+/// likeliest to dominate the next point. With two objectives it is the only one to check: in
+/// lexicographic order a front's members never rise on the second objective, so if a member
+/// dominates the point, the last (not after the point on the first objective, not above that
+/// member on the second) is at or below the point on both: it dominates it, or equals it and
+/// would itself be dominated by that member, which a front excludes.
 fn ahead_of(points: &[&[f64]], me: usize, limit: usize) -> usize {
     let mut fronts: Vec<Vec<&[f64]>> = Vec::new();
     let mut mine: Option<(usize, usize)> = None;
@@ -602,7 +610,13 @@ fn ahead_of(points: &[&[f64]], me: usize, limit: usize) -> usize {
         let (mut lo, mut hi) = (0, fronts.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if fronts[mid].iter().rev().any(|f| dominates(f, p)) {
+            let front = &fronts[mid];
+            let held = if p.len() == 2 {
+                front.last().is_some_and(|f| dominates(f, p))
+            } else {
+                front.iter().rev().any(|f| dominates(f, p))
+            };
+            if held {
                 lo = mid + 1;
             } else {
                 hi = mid;
