@@ -559,7 +559,7 @@ impl Halving {
         if dominators >= slots {
             return Some(false);
         }
-        Some(ahead_of(&rivals, me, dominators) < slots)
+        Some(ahead_of(&rivals, me, dominators, slots) < slots)
     }
 }
 
@@ -591,7 +591,8 @@ impl<'p> Gather<'p> {
 }
 
 /// How many of `points` (in lexicographic order) rank strictly ahead of `points[me]`: by front,
-/// then by crowding distance within the front. `points[me]` has at most `limit` dominators.
+/// then by crowding distance within the front; or, as soon as it is known to be at least
+/// `enough`, some number at least `enough`. `points[me]` has at most `limit` dominators.
 ///
 /// Fronts are found point by point (Zhang et al. 2015, "efficient non-dominated sort with
 /// binary search"): in lexicographic order a point's dominators all come before it, and if a
@@ -603,18 +604,22 @@ impl<'p> Gather<'p> {
 /// dominates the point, the last (not after the point on the first objective, not above that
 /// member on the second) is at or below the point on both: it dominates it, or equals it and
 /// would itself be dominated by that member, which a front excludes.
-fn ahead_of(points: &[&[f64]], me: usize, limit: usize) -> usize {
+fn ahead_of(points: &[&[f64]], me: usize, limit: usize, enough: usize) -> usize {
     let mut fronts: Vec<Vec<&[f64]>> = Vec::new();
+    // Each front's last member, side by side for the binary search.
+    let mut lasts: Vec<&[f64]> = Vec::new();
+    let two = points.first().is_some_and(|p| p.len() == 2);
     let mut mine: Option<(usize, usize)> = None;
+    // Once the judged point is placed: the points in earlier fronts, all ahead of it.
+    let mut earlier = 0usize;
     for (i, p) in points.iter().enumerate() {
         let (mut lo, mut hi) = (0, fronts.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let front = &fronts[mid];
-            let held = if p.len() == 2 {
-                front.last().is_some_and(|f| dominates(f, p))
+            let held = if two {
+                dominates(lasts[mid], p)
             } else {
-                front.iter().rev().any(|f| dominates(f, p))
+                fronts[mid].iter().rev().any(|f| dominates(f, p))
             };
             if held {
                 lo = mid + 1;
@@ -627,17 +632,25 @@ fn ahead_of(points: &[&[f64]], me: usize, limit: usize) -> usize {
         }
         if lo == fronts.len() {
             fronts.push(Vec::new());
+            lasts.push(p);
         }
         if i == me {
             mine = Some((lo, fronts[lo].len()));
             fronts.truncate(lo + 1);
+            lasts.truncate(lo + 1);
+            earlier = fronts[..lo].iter().map(Vec::len).sum();
+        } else if mine.is_some_and(|(front, _)| lo < front) {
+            earlier += 1;
+        }
+        if earlier >= enough {
+            return earlier;
         }
         fronts[lo].push(p);
+        lasts[lo] = p;
     }
     let Some((front, pos)) = mine else { return 0 };
     let crowding = crowding_distance(&fronts[front]);
-    let ahead: usize = fronts[..front].iter().map(Vec::len).sum();
-    ahead + crowding.iter().filter(|c| **c > crowding[pos]).count()
+    earlier + crowding.iter().filter(|c| **c > crowding[pos]).count()
 }
 
 impl Cache {
