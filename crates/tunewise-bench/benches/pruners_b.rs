@@ -12,7 +12,12 @@
 //! - `pruners_b/successive_halving_2obj/1000`: ASHA with two objectives, the judged trial
 //!   dominating most others (only the points it does not dominate are sorted).
 //! - `pruners_b/successive_halving_2obj_worst/1000`: the same with a judged trial best on one
-//!   objective and worst on the other: it dominates nobody, so the whole rung is sorted, O(n²).
+//!   objective and worst on the other: it dominates nobody (found in O(1): it is strictly below
+//!   every other point on one objective, so first in its front).
+//! - `pruners_b/successive_halving_2obj_middle/1000`: the same with a judged trial in the middle
+//!   of the rung (about a quarter of the points dominate it, too few for the quick reject; too
+//!   many points are below it for the quick accept): the general path, one pass over the rung
+//!   and a non-dominated sort of the points it does not dominate. It is pruned at the first rung.
 //!
 //! Run with `cargo bench -p tunewise-bench --bench pruners_b`.
 // `criterion_group!` generates an undocumented public function.
@@ -110,17 +115,24 @@ fn prune_calls(c: &mut Criterion) {
     let two = curves(2);
     let sha = SuccessiveHalvingPruner::builder().reduction_factor(3).build().unwrap();
     bench(c, "successive_halving_2obj", &sha, &[Direction::Minimize; 2], &two);
-    // The worst case: a trial best on one objective and worst on the other dominates nobody,
-    // so every point at every rung goes through the non-dominated sort.
-    let (mut trials, mut judged) = two;
-    for (step, v) in judged.intermediate_values.iter_mut() {
-        *v = vec![1.0 / *step as f64 - 0.5, 1.0 / *step as f64 + 1.5];
-    }
-    if let Some(last) = trials.last_mut() {
-        *last = Arc::new(judged.clone());
-    }
+    // Once the worst case (a full non-dominated sort of every rung): a trial best on one
+    // objective and worst on the other dominates nobody.
+    let judged_with = |values: &dyn Fn(f64) -> Vec<f64>| {
+        let (mut trials, mut judged) = two.clone();
+        for (step, v) in judged.intermediate_values.iter_mut() {
+            *v = values(*step as f64);
+        }
+        if let Some(last) = trials.last_mut() {
+            *last = Arc::new(judged.clone());
+        }
+        (trials, judged)
+    };
+    let worst = judged_with(&|step| vec![1.0 / step - 0.5, 1.0 / step + 1.5]);
     let sha = SuccessiveHalvingPruner::builder().reduction_factor(3).build().unwrap();
-    bench(c, "successive_halving_2obj_worst", &sha, &[Direction::Minimize; 2], &(trials, judged));
+    bench(c, "successive_halving_2obj_worst", &sha, &[Direction::Minimize; 2], &worst);
+    let middle = judged_with(&|step| vec![0.5 + 1.0 / step; 2]);
+    let sha = SuccessiveHalvingPruner::builder().reduction_factor(3).build().unwrap();
+    bench(c, "successive_halving_2obj_middle", &sha, &[Direction::Minimize; 2], &middle);
 }
 
 criterion_group!(benches, prune_calls);

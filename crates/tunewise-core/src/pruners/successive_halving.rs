@@ -1,5 +1,6 @@
 //! Asynchronous successive halving (ASHA).
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -54,9 +55,13 @@ use crate::sampler::StudyView;
 ///
 /// One pass over the study's trials per call (a few nanoseconds per trial: finished trials'
 /// values at each rung are cached and kept sorted), plus a binary search per rung. With
-/// several objectives, a non-dominated sort of the points at the rung that the trial does not
-/// dominate, peeled front by front only until the trial's own: O(n) when at least
-/// `max(⌊n / η⌋, 1)` trials dominate it (it is pruned at once), O(n²) at worst.
+/// several objectives the cached points are kept in lexicographic order and each objective's
+/// values sorted, so a trial strictly below every other on an objective, or with fewer points
+/// below it on some objective than the quota, is promoted in O(objectives · log n). Otherwise
+/// one pass over the rung counts the trial's dominators (pruned at once when they fill the
+/// quota) and gathers the points it does not dominate, already in order, whose fronts up to the
+/// trial's own are found by binary search: O(n log f) with two objectives (f fronts), up to
+/// O(n²) with more.
 ///
 /// # Defaults
 ///
@@ -215,27 +220,113 @@ struct RungValues {
     step: u64,
     /// One objective: the values, ascending, NaN left out.
     sorted: Vec<f64>,
-    /// Several objectives: the values to minimize, NaN-free points only.
-    points: Vec<Vec<f64>>,
+    /// Several objectives: the NaN-free points (values to minimize), `width` values each, one
+    /// after another in lexicographic order (by `total_cmp`), so that a call need not sort them.
+    points: Vec<f64>,
+    /// Values per point: the number of objectives.
+    width: usize,
+    /// Points in `points`.
+    n_points: usize,
+    /// Per objective, the values of `points` in ascending order: how many points are below the
+    /// judged one on each objective, by binary search.
+    columns: Vec<Vec<f64>>,
     /// Values with a NaN (counted, never better than anything).
     n_nan: usize,
 }
 
 impl RungValues {
+    fn new(step: u64, width: usize) -> Self {
+        RungValues { step, width, columns: vec![Vec::new(); width], ..Self::default() }
+    }
+
+    /// The rung at `step` holding `values`, sorted once rather than point by point.
+    fn build<'v>(
+        step: u64,
+        directions: &[Direction],
+        values: impl Iterator<Item = &'v [f64]>,
+    ) -> Self {
+        let mut rung = RungValues::new(step, directions.len());
+        let mut points: Vec<Vec<f64>> = Vec::new();
+        for v in values {
+            if is_point(directions, v) {
+                points.push(to_minimize(directions, v));
+            } else {
+                rung.insert(directions, v);
+            }
+        }
+        points.sort_by(|a, b| lex_cmp(a, b));
+        for p in &points {
+            rung.points.extend_from_slice(p);
+            for (column, v) in rung.columns.iter_mut().zip(p) {
+                column.push(*v);
+            }
+        }
+        rung.n_points += points.len();
+        for column in &mut rung.columns {
+            column.sort_by(f64::total_cmp);
+        }
+        rung
+    }
+
     fn insert(&mut self, directions: &[Direction], values: &[f64]) {
-        if values.iter().any(|v| v.is_nan()) || values.len() != directions.len() {
+        if is_point(directions, values) {
+            let p = to_minimize(directions, values);
+            self.n_points += 1;
+            for (column, v) in self.columns.iter_mut().zip(&p) {
+                let at = column.partition_point(|x| x < v);
+                column.insert(at, *v);
+            }
+            let at = lex_position(&self.points, self.width, &p) * self.width;
+            self.points.splice(at..at, p);
+        } else if values.iter().any(|v| v.is_nan()) || values.len() != directions.len() {
             self.n_nan += 1;
         } else if let [v] = values {
             let at = self.sorted.partition_point(|x| x < v);
             self.sorted.insert(at, *v);
-        } else {
-            self.points.push(to_minimize(directions, values));
         }
     }
 
     fn len(&self) -> usize {
-        self.sorted.len() + self.points.len() + self.n_nan
+        self.sorted.len() + self.n_points + self.n_nan
     }
+}
+
+/// Whether `values` is a point of several objectives (stored in `RungValues::points`).
+fn is_point(directions: &[Direction], values: &[f64]) -> bool {
+    values.len() == directions.len() && values.len() != 1 && !values.iter().any(|v| v.is_nan())
+}
+
+/// Lexicographic order by `total_cmp`: a point's dominators all come before it.
+fn lex_cmp(a: &[f64], b: &[f64]) -> Ordering {
+    a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+}
+
+/// The number of the `width`-wide points in `points` (lexicographically sorted) that come
+/// strictly before `p`.
+fn lex_position(points: &[f64], width: usize, p: &[f64]) -> usize {
+    if width == 0 {
+        return 0;
+    }
+    let (mut lo, mut hi) = (0, points.len() / width);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if lex_cmp(&points[mid * width..(mid + 1) * width], p).is_lt() {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Whether `a` dominates `b` and whether `b` dominates `a` (minimization), in one pass.
+fn dominance(a: &[f64], b: &[f64]) -> (bool, bool) {
+    let (mut less, mut greater) = (false, false);
+    for (x, y) in a.iter().zip(b) {
+        less |= x < y;
+        greater |= x > y;
+    }
+    (less && !greater, greater && !less)
 }
 
 /// Values to minimize. `+ 0.0` turns −0 into +0, so that the lexicographic order (by
@@ -340,12 +431,8 @@ impl Halving {
             let k_us = k as usize;
             while cache.rungs.len() <= k_us {
                 let rung_step = self.rung_step(cache.rungs.len() as u32).unwrap_or(u64::MAX);
-                let mut rung = RungValues { step: rung_step, ..RungValues::default() };
-                for t in cache.seen.iter().flatten() {
-                    if let Some(v) = value_at(t, rung_step) {
-                        rung.insert(directions, v);
-                    }
-                }
+                let values = cache.seen.iter().flatten().filter_map(|t| value_at(t, rung_step));
+                let rung = RungValues::build(rung_step, directions, values);
                 cache.rungs.push(rung);
             }
             let own_in_cache = own_cached.as_deref().and_then(|t| value_at(t, step));
@@ -396,73 +483,174 @@ impl Halving {
             ahead += others.iter().filter(|o| !nan(o) && better(o[0])).count();
             return Some(ahead < slots);
         }
-        // Several objectives. Only the points the judged one does not dominate can rank ahead
-        // of it, and their fronts are the same among themselves as among all points (nothing
-        // that dominates them is dominated by the judged point): sort only those.
+        // Several objectives.
+        let m = directions.len();
+        if m == 0 {
+            // No objective: every point ties with every other, nothing ranks ahead.
+            return Some(true);
+        }
         let own_min = to_minimize(directions, own);
         let own_cached_min = own_in_cache.filter(|v| !nan(v)).map(|v| to_minimize(directions, v));
         let others_min: Vec<Vec<f64>> =
             others.iter().filter(|o| !nan(o)).map(|o| to_minimize(directions, o)).collect();
-        let mut skipped = false;
-        // The judged point first: it goes first among equal points (ties in its favour).
-        let mut rivals: Vec<&[f64]> = vec![&own_min];
-        let mut dominators = 0usize;
-        for p in cached.points.iter().chain(&others_min) {
-            if !skipped && own_cached_min.as_deref() == Some(p.as_slice()) {
-                skipped = true;
-                continue;
-            }
-            if dominates(&own_min, p) {
-                continue;
-            }
-            if dominates(p, &own_min) {
-                dominators += 1;
-            }
-            rivals.push(p);
+        // Quick accept: a point strictly below every other on one objective is in the first
+        // front (nothing dominates it) and is that front's end on the objective, so its
+        // crowding distance is infinite and nothing ranks ahead of it.
+        let extreme = cached.columns.iter().enumerate().any(|(k, column)| {
+            let low = match (&own_cached_min, column.first()) {
+                // The judged trial's own cached value is not another point.
+                (Some(c), Some(first)) if c[k] == *first => column.get(1),
+                (_, first) => first,
+            };
+            let others_low = others_min.iter().map(|o| o[k]).fold(f64::INFINITY, f64::min);
+            let below_cached = match low {
+                Some(low) => own_min[k] < *low,
+                None => true,
+            };
+            below_cached && own_min[k] < others_low
+        });
+        if extreme {
+            return Some(true);
         }
+        // Quick accept: only points the judged one does not dominate can rank ahead of it, and
+        // each of those is below it on some objective or equal to it. Count, by binary search,
+        // the cached points below it on each objective (at or below on the first): if even
+        // that over-count (its own cached point included) leaves it among the best, it goes on.
+        let mut not_dominated: usize = cached
+            .columns
+            .iter()
+            .zip(&own_min)
+            .enumerate()
+            .map(|(k, (column, v))| match k {
+                0 => column.partition_point(|x| x <= v),
+                _ => column.partition_point(|x| x < v),
+            })
+            .sum();
+        not_dominated += others_min.iter().filter(|o| !dominance(&own_min, o).0).count();
+        if not_dominated < slots {
+            return Some(true);
+        }
+        // Only the points the judged one does not dominate can rank ahead of it, and their
+        // fronts are the same among themselves as among all points (nothing that dominates
+        // them is dominated by the judged point): gather those, in lexicographic order (the
+        // cached points are kept in it), the judged point first among equal points.
+        let skip = own_cached_min.as_deref().map(|c| lex_position(&cached.points, m, c));
+        let mut inserts: Vec<(&[f64], bool)> = others_min.iter().map(|o| (&o[..], false)).collect();
+        inserts.push((&own_min, true));
+        inserts.sort_by(|a, b| lex_cmp(a.0, b.0).then(b.1.cmp(&a.1)));
+        let at: Vec<usize> =
+            inserts.iter().map(|(p, _)| lex_position(&cached.points, m, p)).collect();
+        let mut next = 0;
+        let mut gather = Gather { own: &own_min, rivals: Vec::new(), me: 0, dominators: 0 };
+        for (i, p) in cached.points.chunks_exact(m).enumerate() {
+            while next < inserts.len() && at[next] == i {
+                gather.visit(inserts[next].0, inserts[next].1);
+                next += 1;
+            }
+            if skip != Some(i) {
+                gather.visit(p, false);
+            }
+        }
+        for (p, is_me) in &inserts[next..] {
+            gather.visit(p, *is_me);
+        }
+        let Gather { rivals, me, dominators, .. } = gather;
         // Every point that dominates the judged one ranks ahead of it.
         if dominators >= slots {
             return Some(false);
         }
-        let me = 0;
-        // Peel fronts until the judged point's: sorted lexicographically, a point's dominators
-        // all come before it, and a point dominated by anything left is dominated by a member
-        // of the current front, so each front is one sweep against the front so far.
-        let mut order: Vec<usize> = (0..rivals.len()).collect();
-        order.sort_by(|&a, &b| {
-            rivals[a]
-                .iter()
-                .zip(rivals[b])
-                .map(|(x, y)| x.total_cmp(y))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.cmp(&b))
-        });
-        let mut ahead = 0usize;
-        loop {
-            let mut front: Vec<usize> = Vec::new();
-            let mut rest: Vec<usize> = Vec::new();
-            for &i in &order {
-                if front.iter().any(|&f| dominates(rivals[f], rivals[i])) {
-                    rest.push(i);
-                } else {
-                    front.push(i);
-                }
-            }
-            if let Some(pos) = front.iter().position(|&i| i == me) {
-                let members: Vec<&[f64]> = front.iter().map(|&i| rivals[i]).collect();
-                let crowding = crowding_distance(&members);
-                ahead += crowding.iter().filter(|c| **c > crowding[pos]).count();
-                break;
-            }
-            ahead += front.len();
-            if ahead >= slots || rest.is_empty() {
-                break;
-            }
-            order = rest;
-        }
-        Some(ahead < slots)
+        Some(ahead_of(&rivals, me, dominators, slots) < slots)
     }
+}
+
+/// The points that may rank ahead of the judged one, gathered in lexicographic order.
+struct Gather<'p> {
+    /// The judged point.
+    own: &'p [f64],
+    /// The points the judged one does not dominate, itself included.
+    rivals: Vec<&'p [f64]>,
+    /// The judged point's index in `rivals`.
+    me: usize,
+    /// The points that dominate the judged one.
+    dominators: usize,
+}
+
+impl<'p> Gather<'p> {
+    fn visit(&mut self, p: &'p [f64], is_me: bool) {
+        if is_me {
+            self.me = self.rivals.len();
+            self.rivals.push(p);
+            return;
+        }
+        let (own_dominates, dominated) = dominance(self.own, p);
+        if !own_dominates {
+            self.dominators += usize::from(dominated);
+            self.rivals.push(p);
+        }
+    }
+}
+
+/// How many of `points` (in lexicographic order) rank strictly ahead of `points[me]`: by front,
+/// then by crowding distance within the front; or, as soon as it is known to be at least
+/// `enough`, some number at least `enough`. `points[me]` has at most `limit` dominators.
+///
+/// Fronts are found point by point (Zhang et al. 2015, "efficient non-dominated sort with
+/// binary search"): in lexicographic order a point's dominators all come before it, and if a
+/// front holds one of them every earlier front does, so its front is the first one holding
+/// none, found by binary search. Only fronts up to the judged point's are kept (it cannot be
+/// deeper than its number of dominators); the last member of a front is checked first, the
+/// likeliest to dominate the next point. With two objectives it is the only one to check: in
+/// lexicographic order a front's members never rise on the second objective, so if a member
+/// dominates the point, the last (not after the point on the first objective, not above that
+/// member on the second) is at or below the point on both: it dominates it, or equals it and
+/// would itself be dominated by that member, which a front excludes.
+fn ahead_of(points: &[&[f64]], me: usize, limit: usize, enough: usize) -> usize {
+    let mut fronts: Vec<Vec<&[f64]>> = Vec::new();
+    // Each front's last member, side by side for the binary search.
+    let mut lasts: Vec<&[f64]> = Vec::new();
+    let two = points.first().is_some_and(|p| p.len() == 2);
+    let mut mine: Option<(usize, usize)> = None;
+    // Once the judged point is placed: the points in earlier fronts, all ahead of it.
+    let mut earlier = 0usize;
+    for (i, p) in points.iter().enumerate() {
+        let (mut lo, mut hi) = (0, fronts.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let held = if two {
+                dominates(lasts[mid], p)
+            } else {
+                fronts[mid].iter().rev().any(|f| dominates(f, p))
+            };
+            if held {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if lo > mine.map_or(limit, |(front, _)| front) {
+            continue;
+        }
+        if lo == fronts.len() {
+            fronts.push(Vec::new());
+            lasts.push(p);
+        }
+        if i == me {
+            mine = Some((lo, fronts[lo].len()));
+            fronts.truncate(lo + 1);
+            lasts.truncate(lo + 1);
+            earlier = fronts[..lo].iter().map(Vec::len).sum();
+        } else if mine.is_some_and(|(front, _)| lo < front) {
+            earlier += 1;
+        }
+        if earlier >= enough {
+            return earlier;
+        }
+        fronts[lo].push(p);
+        lasts[lo] = p;
+    }
+    let Some((front, pos)) = mine else { return 0 };
+    let crowding = crowding_distance(&fronts[front]);
+    earlier + crowding.iter().filter(|c| **c > crowding[pos]).count()
 }
 
 impl Cache {

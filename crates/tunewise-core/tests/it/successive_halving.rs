@@ -415,3 +415,125 @@ fn several_objectives_agree_with_a_brute_force_ranking() {
         assert_eq!(decide(&p, &dirs, &others, &judged), expected_pruned, "case {case}: {pts:?}");
     }
 }
+
+/// Whether the point `judged` of `pts` (values to minimize; `None` for a NaN) is pruned by a
+/// plain O(n²) ranking: by front, then by crowding distance within the front, in the
+/// documented order (lexicographic, the judged point first among equal points).
+fn brute_force_pruned(pts: &[Option<Vec<f64>>], judged: usize, eta: usize) -> bool {
+    let slots = (pts.len() / eta).max(1);
+    let mut left: Vec<usize> = (0..pts.len()).filter(|&i| pts[i].is_some()).collect();
+    let p = |i: usize| pts[i].as_deref().unwrap_or(&[]);
+    let mut ahead = 0;
+    loop {
+        let front: Vec<usize> = left
+            .iter()
+            .copied()
+            .filter(|&i| !left.iter().any(|&j| dominates_min(p(j), p(i))))
+            .collect();
+        if front.contains(&judged) {
+            let mut front = front;
+            front.sort_by(|&a, &b| {
+                let lex = p(a).iter().zip(p(b)).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne());
+                lex.unwrap_or(std::cmp::Ordering::Equal)
+                    .then((b == judged).cmp(&(a == judged)))
+                    .then(a.cmp(&b))
+            });
+            let pos = front.iter().position(|&i| i == judged).unwrap();
+            let members: Vec<&[f64]> = front.iter().map(|&i| p(i)).collect();
+            let c = crowding(&members);
+            ahead += c.iter().filter(|x| **x > c[pos]).count();
+            return ahead >= slots;
+        }
+        ahead += front.len();
+        left.retain(|i| !front.contains(i));
+    }
+}
+
+#[test]
+fn several_objectives_fast_paths_agree_with_a_brute_force_ranking() {
+    // Random rungs of 2 to 150 trials (2 or 3 objectives, mixed directions, values on grids
+    // from very coarse — many ties and equal points — to fine, a few NaN, running and finished
+    // trials, a finished judged trial): the decision at rung 0 against the plain ranking, both
+    // from a fresh cache and from one extended by the trials that finished since the last call.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    for case in 0..400 {
+        let m = 2 + next(2) as usize;
+        let n = 2 + next(if case % 4 == 0 { 149 } else { 30 }) as usize;
+        let grid = [2, 3, 6, 1000][next(4) as usize];
+        let eta = 2 + next(3) as usize;
+        let dirs: Vec<Direction> =
+            (0..m).map(|_| if next(2) == 0 { Minimize } else { Maximize }).collect();
+        let values: Vec<Vec<f64>> = (0..n)
+            .map(|_| {
+                (0..m)
+                    .map(|_| if next(40) == 0 { f64::NAN } else { next(grid) as f64 - 1.0 })
+                    .collect()
+            })
+            .collect();
+        let judged_state = if next(3) == 0 { Complete } else { Running };
+        let states: Vec<TrialState> =
+            (0..n - 1).map(|_| [Complete, Pruned, Running][next(3) as usize]).collect();
+        let as_trial = |i: usize, state: TrialState| {
+            let mut t = trial(i as u64, state, &[(1, &values[i])]);
+            t.values = None;
+            Arc::new(t)
+        };
+        let judged = as_trial(n - 1, judged_state);
+        let to_min = |v: &Vec<f64>| -> Option<Vec<f64>> {
+            if v.iter().any(|x| x.is_nan()) {
+                return None;
+            }
+            Some(
+                dirs.iter()
+                    .zip(v)
+                    .map(|(d, x)| if *d == Minimize { *x } else { -*x } + 0.0)
+                    .collect(),
+            )
+        };
+        // First call: the first half of the others, then the judged trial; second call: the
+        // same trials (same positions), then the rest.
+        let half = (n - 1) / 2;
+        let pruner = sha(1, eta as u64);
+        let mut trials: Vec<Arc<FrozenTrial>> = (0..half).map(|i| as_trial(i, states[i])).collect();
+        trials.push(Arc::clone(&judged));
+        for upto in [half, n - 1] {
+            trials.extend((trials.len() - 1..upto).map(|i| as_trial(i, states[i])));
+            let mut pts: Vec<Option<Vec<f64>>> = (0..upto).map(|i| to_min(&values[i])).collect();
+            pts.push(to_min(&values[n - 1]));
+            let expected = pts[upto].is_none() || brute_force_pruned(&pts, upto, eta);
+            let got = pruner.prune(&StudyView::new(&dirs, &trials), &judged).unwrap();
+            assert_eq!(got, expected, "case {case} with {upto} others: {dirs:?} {values:?}");
+        }
+    }
+}
+
+#[test]
+fn several_objectives_a_copy_of_the_judged_point_can_rank_ahead_of_it() {
+    // Front {a, judged, copy, b}: sorted on the first objective the copy sits next to b, far
+    // away, so its crowding distance beats the judged point's; with a and b that is 3 ahead,
+    // and n = 6 (two NaN trials) gives 3 slots at η = 2: pruned. Only 2 points are strictly
+    // below the judged one on some objective: the copy must be counted too.
+    let nan = [f64::NAN, f64::NAN];
+    let others: Vec<FrozenTrial> = [[-1.0, 1.0], [5.0, -1.0], [0.0, 0.0], nan, nan]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| trial(i as u64, Complete, &[(1, v)]))
+        .collect();
+    let judged = trial(9, Running, &[(1, &[0.0, 0.0])]);
+    let pts: Vec<Option<Vec<f64>>> = vec![
+        Some(vec![-1.0, 1.0]),
+        Some(vec![5.0, -1.0]),
+        Some(vec![0.0, 0.0]),
+        None,
+        None,
+        Some(vec![0.0, 0.0]),
+    ];
+    assert!(brute_force_pruned(&pts, 5, 2));
+    assert!(decide(&sha(1, 2), &[Minimize; 2], &others, &judged));
+}
