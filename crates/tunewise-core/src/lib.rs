@@ -63,6 +63,7 @@ pub mod samplers;
 mod search_space;
 pub mod storage;
 mod study;
+mod sync;
 mod trial;
 
 #[cfg(feature = "conformance")]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use crate::budget::{Budget, StopReason, Stopper, STOP_REASON_ATTR};
@@ -20,6 +20,7 @@ use crate::sampler::{Sampler, StudyView};
 use crate::samplers::AutoSampler;
 use crate::search_space::SearchSpace;
 use crate::storage::{InMemoryStorage, Lease, Storage, StudyRecord};
+use crate::sync::lock;
 use crate::trial::{ObjectiveValues, Trial, TrialError};
 
 /// Default lease of a running trial; a heartbeat renews it four times per lease.
@@ -352,11 +353,6 @@ pub(crate) struct StudyInner {
     /// Serializes the start of trials in this process, so that a sampler's `is_exhausted` and
     /// `before_trial` see a consistent picture (a grid never hands out one point twice).
     start_lock: Mutex<()>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section here leaves its data consistent before anything can panic.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl StudyInner {

@@ -15,9 +15,10 @@
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use super::ok;
+use crate::sync::lock;
 use crate::{
     Budget, Direction, FrozenTrial, Pruner, RandomSampler, StopReason, Study, StudyView, Trial,
     TrialError, TrialState,
@@ -88,10 +89,6 @@ struct Case {
     directions: Vec<Direction>,
     history: Vec<Arc<FrozenTrial>>,
     judged: Vec<FrozenTrial>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A trial in `state` with `rows` as its intermediate values; a complete trial's values are its

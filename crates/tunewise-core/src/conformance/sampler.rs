@@ -14,9 +14,10 @@
 //! the same distributions.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use super::ok;
+use crate::sync::lock;
 use crate::{
     Budget, Direction, Distribution, Error, FrozenTrial, ObjectiveValues, ParamValue, Sampler,
     SearchSpace, StopReason, Study, StudyView, Trial, TrialError, TrialState,
@@ -163,10 +164,6 @@ struct Recorder {
     /// Raw proposals of the sampler that were outside their distribution (the study would have
     /// clamped them in silently).
     proposals: Arc<Mutex<Vec<String>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Recorder {

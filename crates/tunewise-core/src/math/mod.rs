@@ -2,3 +2,4 @@
 
 pub(crate) mod cholesky;
 pub(crate) mod lbfgsb;
+pub(crate) mod special;

@@ -1,13 +1,15 @@
 //! The percentile pruner, and the median pruner (its 50th percentile).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::direction::Direction;
 use crate::error::{Error, Result};
 use crate::frozen::{FrozenTrial, TrialState};
+use crate::multi_objective::dominates;
 use crate::pruner::Pruner;
 use crate::sampler::StudyView;
+use crate::sync::lock;
 
 use super::step_rules::{best_so_far, StepGate};
 
@@ -196,8 +198,7 @@ impl Pruner for PercentilePruner {
                 }
                 let point: Vec<f64> =
                     directions.iter().zip(&point).map(|(d, v)| d.to_minimize(*v)).collect();
-                let dominating =
-                    rows.chunks_exact(n).filter(|row| dominates_min(row, &point)).count();
+                let dominating = rows.chunks_exact(n).filter(|row| dominates(row, &point)).count();
                 Ok(dominating as f64 > s.percentile / 100.0 * (m - 1) as f64)
             }
         }
@@ -215,10 +216,6 @@ fn percentile_of_sorted(values: &[f64], q: f64) -> f64 {
         return values[lo];
     }
     values[lo] + (values[hi] - values[lo]) * fraction
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The complete trials' values by step, and the trials they come from.
@@ -312,18 +309,6 @@ impl Reference {
             touched.push(step);
         }
     }
-}
-
-/// Whether minimized point `a` Pareto-dominates minimized point `b`.
-fn dominates_min(a: &[f64], b: &[f64]) -> bool {
-    let mut strictly = false;
-    for (x, y) in a.iter().zip(b) {
-        if x > y {
-            return false;
-        }
-        strictly |= x < y;
-    }
-    strictly
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::distribution::Distribution;
 use crate::error::Result;
@@ -10,6 +10,7 @@ use crate::frozen::FrozenTrial;
 use crate::rng::Rng;
 use crate::sampler::{Sampler, StudyView};
 use crate::search_space::SearchSpace;
+use crate::sync::lock;
 
 use super::{GpSampler, NsgaIISampler, TpeSampler};
 
@@ -131,10 +132,6 @@ impl fmt::Debug for AutoSampler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AutoSampler").field("pending", &lock(&self.choices).len()).finish()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Default for AutoSampler {

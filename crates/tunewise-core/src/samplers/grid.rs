@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::distribution::Distribution;
 use crate::error::{Error, Result};
@@ -11,6 +11,7 @@ use crate::param::ParamValue;
 use crate::rng::{mix64, Rng};
 use crate::sampler::{Sampler, StudyView};
 use crate::search_space::SearchSpace;
+use crate::sync::lock;
 
 /// Relative tolerance under which two numeric grid values are the same value (a stepped float
 /// stored as `low + k * step` may differ from the value the user wrote in its last bits).
@@ -125,11 +126,6 @@ impl Default for GridSampler {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The state is consistent between statements that can panic, so a poisoned lock is usable.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Whether two grid values are the same value: integers exactly, other numbers within a relative

@@ -23,6 +23,7 @@
 
 use super::space::Dim;
 use super::strategy::Strategy;
+use crate::math::special::erfc;
 
 /// Applies the margin to every discrete coordinate of `strategy`.
 pub(crate) fn apply(strategy: &mut Strategy, dims: &[Dim], alpha: f64) {
@@ -51,33 +52,6 @@ pub(crate) fn apply(strategy: &mut Strategy, dims: &[Dim], alpha: f64) {
 /// `P(Z > t)` for a standard normal `Z`, `t ≥ 0`.
 fn upper_tail(t: f64) -> f64 {
     0.5 * erfc(t / std::f64::consts::SQRT_2)
-}
-
-/// The complementary error function for `x ≥ 0`: the Maclaurin series of `erf` below 2, a
-/// continued fraction (evaluated from its tail) above. Accurate to about 1e-12 relative on the
-/// range the margin needs.
-fn erfc(x: f64) -> f64 {
-    if x < 2.0 {
-        // erf(x) = 2/√π Σ (−1)ⁿ x^(2n+1) / (n! (2n+1))
-        let mut term = x;
-        let mut sum = x;
-        for n in 1..80 {
-            term *= -x * x / n as f64;
-            let add = term / (2 * n + 1) as f64;
-            sum += add;
-            if add.abs() < 1e-17 * sum.abs() {
-                break;
-            }
-        }
-        1.0 - sum * 2.0 / std::f64::consts::PI.sqrt()
-    } else {
-        // erfc(x) = exp(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …)))))
-        let mut f = x;
-        for k in (1..=60).rev() {
-            f = x + (k as f64 / 2.0) / f;
-        }
-        (-x * x).exp() / std::f64::consts::PI.sqrt() / f
-    }
 }
 
 /// `Φ⁻¹(1 − alpha)` for `alpha` in (0, 0.5], by bisection on the tail.

@@ -6,7 +6,7 @@ mod selection;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::direction::Direction;
 use crate::distribution::Distribution;
@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::frozen::{FrozenTrial, Param, TrialState};
 use crate::rng::{hash_str, Rng};
 use crate::sampler::{Sampler, StudyView};
+use crate::sync::lock;
 
 use super::RandomSampler;
 pub use crossover::Crossover;
@@ -564,11 +565,6 @@ fn param_of<'a>(
     distribution: &Distribution,
 ) -> Option<&'a Param> {
     parent.param(name).filter(|p| *p.distribution == *distribution)
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every update of the state leaves it consistent before anything can panic.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Default for NsgaIISampler {

@@ -14,6 +14,7 @@ use crate::frozen::FrozenTrial;
 use crate::rng::{hash_str, Rng};
 use crate::sampler::{Sampler, StudyView};
 use crate::search_space::SearchSpace;
+use crate::sync::lock;
 
 use super::RandomSampler;
 use history::History;
@@ -554,11 +555,6 @@ impl TpeSampler {
             .cloned()
             .collect()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Caches and buffers only: any state they are left in is valid.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
