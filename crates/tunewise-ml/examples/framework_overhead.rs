@@ -11,84 +11,83 @@ use std::sync::Arc;
 use tunewise::prelude::*;
 use tunewise::storage::Storage;
 use tunewise_ml::{
-    accuracy, datasets, mse, Dataset, Kernel, Knn, RandomForest, Ridge, Standardized, Svc, Workflow,
+    accuracy, datasets, mse, Dataset, Estimator, Kernel, Knn, RandomForest, Ridge, Scorer,
+    Standardized, Svc, Workflow,
 };
 
-/// One workflow run; returns (trials, total seconds, model seconds).
-type Run = fn(&Dataset, Arc<dyn Storage>, u64) -> Result<(usize, f64, f64), tunewise_ml::Error>;
+/// What a run measured: (trials, total seconds, model seconds).
+type Timing = (usize, f64, f64);
 
-fn svm(
+/// One workflow run; returns its timing.
+type Run = fn(&Dataset, Arc<dyn Storage>, u64) -> Result<Timing, tunewise_ml::Error>;
+
+/// Runs `workflow` with the settings every case shares (seed, quiet, a study named `name` in
+/// `storage`, `trials` trials) on `data` with the search space `space`.
+fn measure<S, E, F>(
+    workflow: Workflow<S>,
+    name: &str,
     data: &Dataset,
     storage: Arc<dyn Storage>,
     seed: u64,
-) -> Result<(usize, f64, f64), tunewise_ml::Error> {
-    let tuned = Workflow::classification(accuracy)
-        .maximize()
+    trials: usize,
+    space: F,
+) -> Result<Timing, tunewise_ml::Error>
+where
+    S: Scorer,
+    E: Estimator,
+    F: Fn(&mut Trial) -> Result<E, TrialError> + Sync,
+{
+    let tuned = workflow
         .seed(seed)
         .quiet()
-        .study(Study::builder().name("svm").storage(storage).seed(seed))
-        .budget(Budget::trials(25))
-        .run(data, |trial| {
-            let c = trial.suggest_float_log("C", 1e-2, 1e3)?;
-            let kernel = match trial.suggest_categorical("kernel", &["rbf", "linear"])? {
-                "rbf" => Kernel::Rbf { gamma: trial.suggest_float_log("gamma", 1e-4, 1.0)? },
-                _ => Kernel::Linear,
-            };
-            Ok(Standardized::new(Svc::new(c, kernel)))
-        })?;
+        .study(Study::builder().name(name).storage(storage).seed(seed))
+        .budget(Budget::trials(trials))
+        .run(data, space)?;
     Ok((tuned.trials.len(), tuned.total_time.as_secs_f64(), tuned.model_time.as_secs_f64()))
+}
+
+fn svm(data: &Dataset, storage: Arc<dyn Storage>, seed: u64) -> Result<Timing, tunewise_ml::Error> {
+    let workflow = Workflow::classification(accuracy).maximize();
+    measure(workflow, "svm", data, storage, seed, 25, |trial| {
+        let c = trial.suggest_float_log("C", 1e-2, 1e3)?;
+        let kernel = match trial.suggest_categorical("kernel", &["rbf", "linear"])? {
+            "rbf" => Kernel::Rbf { gamma: trial.suggest_float_log("gamma", 1e-4, 1.0)? },
+            _ => Kernel::Linear,
+        };
+        Ok(Standardized::new(Svc::new(c, kernel)))
+    })
 }
 
 fn forest(
     data: &Dataset,
     storage: Arc<dyn Storage>,
     seed: u64,
-) -> Result<(usize, f64, f64), tunewise_ml::Error> {
-    let tuned = Workflow::classification(accuracy)
-        .maximize()
-        .seed(seed)
-        .quiet()
-        .study(Study::builder().name("forest").storage(storage).seed(seed))
-        .budget(Budget::trials(20))
-        .run(data, |trial| {
-            let mut forest = RandomForest::new(trial.suggest_int("n_trees", 5, 60)? as usize, 7);
-            forest.max_depth = Some(trial.suggest_int("max_depth", 2, 16)? as usize);
-            forest.min_samples_split = trial.suggest_int("min_samples_split", 2, 20)? as usize;
-            Ok(forest)
-        })?;
-    Ok((tuned.trials.len(), tuned.total_time.as_secs_f64(), tuned.model_time.as_secs_f64()))
+) -> Result<Timing, tunewise_ml::Error> {
+    let workflow = Workflow::classification(accuracy).maximize();
+    measure(workflow, "forest", data, storage, seed, 20, |trial| {
+        let mut forest = RandomForest::new(trial.suggest_int("n_trees", 5, 60)? as usize, 7);
+        forest.max_depth = Some(trial.suggest_int("max_depth", 2, 16)? as usize);
+        forest.min_samples_split = trial.suggest_int("min_samples_split", 2, 20)? as usize;
+        Ok(forest)
+    })
 }
 
-fn knn(
-    data: &Dataset,
-    storage: Arc<dyn Storage>,
-    seed: u64,
-) -> Result<(usize, f64, f64), tunewise_ml::Error> {
-    let tuned = Workflow::classification(accuracy)
-        .maximize()
-        .seed(seed)
-        .quiet()
-        .study(Study::builder().name("knn").storage(storage).seed(seed))
-        .budget(Budget::trials(40))
-        .run(data, |trial| {
-            Ok(Standardized::new(Knn::new(trial.suggest_int("k", 2, 40)? as usize)))
-        })?;
-    Ok((tuned.trials.len(), tuned.total_time.as_secs_f64(), tuned.model_time.as_secs_f64()))
+fn knn(data: &Dataset, storage: Arc<dyn Storage>, seed: u64) -> Result<Timing, tunewise_ml::Error> {
+    let workflow = Workflow::classification(accuracy).maximize();
+    measure(workflow, "knn", data, storage, seed, 40, |trial| {
+        Ok(Standardized::new(Knn::new(trial.suggest_int("k", 2, 40)? as usize)))
+    })
 }
 
 fn ridge(
     data: &Dataset,
     storage: Arc<dyn Storage>,
     seed: u64,
-) -> Result<(usize, f64, f64), tunewise_ml::Error> {
-    let tuned = Workflow::regression(mse)
-        .minimize()
-        .seed(seed)
-        .quiet()
-        .study(Study::builder().name("ridge").storage(storage).seed(seed))
-        .budget(Budget::trials(40))
-        .run(data, |trial| Ok(Ridge::new(trial.suggest_float_log("alpha", 1e-4, 1e3)?)))?;
-    Ok((tuned.trials.len(), tuned.total_time.as_secs_f64(), tuned.model_time.as_secs_f64()))
+) -> Result<Timing, tunewise_ml::Error> {
+    let workflow = Workflow::regression(mse).minimize();
+    measure(workflow, "ridge", data, storage, seed, 40, |trial| {
+        Ok(Ridge::new(trial.suggest_float_log("alpha", 1e-4, 1e3)?))
+    })
 }
 
 fn main() -> Result<(), Box<dyn Error>> {

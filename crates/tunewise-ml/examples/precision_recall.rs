@@ -13,24 +13,18 @@
 //! Run it with `cargo run --release -p tunewise-ml --example precision_recall [-- TRIALS]`
 //! (default 40).
 
+mod shared;
+
 use std::error::Error;
 
 use tunewise::prelude::*;
 use tunewise_ml::{
-    cross_validate_many, datasets, precision, recall, train_test_split, Average, Dataset,
-    Estimator, LogisticRegression, Standardized, StratifiedKFold, Thresholded,
+    cross_validate_many, precision, recall, train_test_split, Average, Estimator,
+    LogisticRegression, Standardized, StratifiedKFold, Thresholded,
 };
 
 const SEED: u64 = 7;
 const MALIGNANT: Average = Average::Binary { positive: 1.0 };
-
-/// Breast cancer with malignant tumours as the positive class (label 1).
-fn malignant_positive() -> Result<Dataset, tunewise_ml::Error> {
-    let data = datasets::breast_cancer()?;
-    // smartcore's labels: 0 malignant (212 records), 1 benign (357).
-    let flipped: Vec<f64> = data.target().iter().map(|y| 1.0 - y).collect();
-    Dataset::from_flat(data.features().to_vec(), data.n_features(), flipped)
-}
 
 fn model(alpha: f64, threshold: f64) -> Thresholded<Standardized<LogisticRegression>> {
     Thresholded::new(Standardized::new(LogisticRegression::new(alpha)), threshold)
@@ -41,7 +35,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         Some(n) => n.parse().map_err(|e| format!("TRIALS must be a number, got '{n}': {e}"))?,
         None => 40,
     };
-    let data = malignant_positive()?;
+    let data = shared::malignant_positive()?;
     let split = train_test_split(&data, 0.2, SEED, true)?;
     let (train, test) = (data.select(&split.train)?, data.select(&split.test)?);
     let folds = StratifiedKFold::shuffled(5, SEED);

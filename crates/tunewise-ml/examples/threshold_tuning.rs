@@ -11,12 +11,14 @@
 //! Run it with `cargo run --release -p tunewise-ml --example threshold_tuning [-- TRIALS]`
 //! (default 20).
 
+mod shared;
+
 use std::error::Error;
 
 use tunewise::prelude::*;
 use tunewise_ml::{
-    datasets, on_probabilities, precision, precision_recall_curve, recall, roc_auc, threshold_for,
-    train_test_split, Average, Dataset, Estimator, LogisticRegression, Splitter, Standardized,
+    on_probabilities, precision, precision_recall_curve, recall, roc_auc, threshold_for,
+    train_test_split, Average, Estimator, LogisticRegression, Splitter, Standardized,
     StratifiedKFold, Target, Thresholded, Workflow,
 };
 
@@ -24,20 +26,12 @@ const SEED: u64 = 3;
 const MALIGNANT: Average = Average::Binary { positive: 1.0 };
 const MIN_RECALL: f64 = 0.98;
 
-/// Breast cancer with malignant tumours as the positive class (label 1).
-fn malignant_positive() -> Result<Dataset, tunewise_ml::Error> {
-    let data = datasets::breast_cancer()?;
-    // smartcore's labels: 0 malignant (212 records), 1 benign (357).
-    let flipped: Vec<f64> = data.target().iter().map(|y| 1.0 - y).collect();
-    Dataset::from_flat(data.features().to_vec(), data.n_features(), flipped)
-}
-
 fn main() -> Result<(), Box<dyn Error>> {
     let trials: usize = match std::env::args().nth(1) {
         Some(n) => n.parse().map_err(|e| format!("TRIALS must be a number, got '{n}': {e}"))?,
         None => 20,
     };
-    let data = malignant_positive()?;
+    let data = shared::malignant_positive()?;
 
     // 1. Tune the model for ranking quality (ROC AUC), threshold-free.
     let tuned = Workflow::classification(on_probabilities(|t, p| roc_auc(t, p, 1.0)))
