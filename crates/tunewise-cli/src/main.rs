@@ -52,6 +52,20 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
+/// Opens a storage URL (`sqlite://FILE` or a path, `memory`, `postgres://…`), with an error that
+/// names the URL and how to fix it.
+pub fn open_storage(url: &str) -> anyhow::Result<std::sync::Arc<dyn tunewise::storage::Storage>> {
+    use anyhow::Context;
+    tunewise::storage::open(url).map_err(|e| anyhow::anyhow!("{e}")).with_context(|| {
+        let build = if url.trim_start().starts_with("postgres") && !cfg!(feature = "postgres") {
+            " (this tunewise was built without PostgreSQL: install it with --features postgres)"
+        } else {
+            ""
+        };
+        format!("cannot open the storage '{url}'{build}; fix --storage or [study] storage")
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

@@ -1,7 +1,7 @@
 //! `tunewise run`: checks everything, then runs the study.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,6 +11,7 @@ use tunewise::{Flow, FrozenTrial, ParamValue, Study, Trial, TrialError, TrialSta
 
 use crate::command::{self, RunError, Template};
 use crate::config::{self, Plan};
+use crate::open_storage;
 use crate::RunArgs;
 
 /// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
@@ -39,14 +40,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     command::find_program(&template.program())?;
 
     let url = args.storage.clone().unwrap_or_else(|| plan.storage.clone());
-    let storage = tunewise::storage::open(&url).map_err(|e| anyhow!("{e}")).with_context(|| {
-        let build = if url.trim_start().starts_with("postgres") && !cfg!(feature = "postgres") {
-            " (this tunewise was built without PostgreSQL: install it with --features postgres)"
-        } else {
-            ""
-        };
-        format!("cannot open the storage '{url}'{build}; fix --storage or [study] storage")
-    })?;
+    let storage = open_storage(&url)?;
     let name = args
         .study
         .clone()
@@ -71,6 +65,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .create()
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("cannot create or load the study '{name}' in '{url}'"))?;
+    store_definition(&study, args.config.as_deref(), &argv)?;
     let before = study.trials().map_err(|e| anyhow!("{e}"))?.len();
     eprintln!("study '{name}' in {url}: {before} trial(s) so far");
 
@@ -124,6 +119,36 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(INTERRUPTED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The study attribute holding the study file's text (for `tunewise worker` and `tunewise ask`).
+pub const STUDY_FILE_ATTR: &str = "tunewise_cli.study_file";
+/// The study attribute holding the command, as a JSON array of its words.
+pub const COMMAND_ATTR: &str = "tunewise_cli.command";
+
+/// Keeps the study file's text and the command in the study, so that a worker on another machine
+/// (or `ask`) can join it with only the storage URL and the study's name. Written when they
+/// changed: the latest `run` defines the study for the workers that join after it.
+fn store_definition(study: &Study, config: Option<&Path>, argv: &[String]) -> Result<()> {
+    let attrs = &study.record().user_attrs;
+    if let Some(path) = config {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the study file '{}'", path.display()))?;
+        if attrs.get(STUDY_FILE_ATTR).and_then(|v| v.as_str()) != Some(text.as_str()) {
+            study
+                .set_user_attr(STUDY_FILE_ATTR, text)
+                .map_err(|e| anyhow!("{e}"))
+                .context("cannot store the study file in the study")?;
+        }
+    }
+    let command = serde_json::Value::from(argv.to_vec());
+    if attrs.get(COMMAND_ATTR) != Some(&command) {
+        study
+            .set_user_attr(COMMAND_ATTR, command)
+            .map_err(|e| anyhow!("{e}"))
+            .context("cannot store the command in the study")?;
+    }
+    Ok(())
 }
 
 struct TrialContext<'a> {
