@@ -673,6 +673,11 @@ impl Plan {
         }
         Ok(b)
     }
+
+    /// The trial count and time limit of [`Plan::budget`], for the progress bar.
+    pub fn limits(&self, trials: Option<usize>) -> crate::output::Limits {
+        crate::output::Limits { trials: trials.or(self.budget.trials), time: self.time }
+    }
 }
 
 #[cfg(test)]

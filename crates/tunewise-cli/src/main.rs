@@ -7,6 +7,7 @@
 
 mod command;
 mod config;
+mod output;
 mod run;
 
 use std::path::PathBuf;
@@ -47,6 +48,9 @@ pub struct RunArgs {
     /// Study name (replaces the study file's study.name; default: the study file's name, or "tunewise").
     #[arg(long, value_name = "NAME")]
     pub study: Option<String>,
+    /// Progress bar, line per trial, or JSON Lines.
+    #[command(flatten)]
+    pub output: output::OutputArgs,
     /// The program and its arguments; `{name}` stands for parameter `name`.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,

@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
-use tunewise::{Flow, FrozenTrial, ParamValue, Study, Trial, TrialError, TrialState};
+use tunewise::{Flow, ParamValue, Study, Trial, TrialError};
 
 use crate::command::{self, RunError, Template};
 use crate::config::{self, Plan};
 use crate::open_storage;
+use crate::output::Reporter;
 use crate::RunArgs;
 
 /// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
@@ -69,23 +70,26 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let before = study.trials().map_err(|e| anyhow!("{e}"))?.len();
     eprintln!("study '{name}' in {url}: {before} trial(s) so far");
 
+    let reporter = Reporter::new(&args.output);
     let interrupted = Arc::new(AtomicBool::new(false));
     {
-        let flag = interrupted.clone();
+        let (flag, reporter) = (interrupted.clone(), reporter.clone());
         // A second Ctrl-C leaves at once.
         ctrlc::set_handler(move || {
             if flag.swap(true, Ordering::SeqCst) {
                 std::process::exit(i32::from(INTERRUPTED));
             }
-            eprintln!("interrupted: stopping after the running trials (Ctrl-C again to quit now)");
+            reporter.message(
+                "interrupted: stopping after the running trials (Ctrl-C again to quit now)",
+            );
         })
         .context("cannot install the Ctrl-C handler")?;
     }
     let fatal: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     {
-        let (interrupted, fatal) = (interrupted.clone(), fatal.clone());
+        let (interrupted, fatal, reporter) = (interrupted.clone(), fatal.clone(), reporter.clone());
         study.add_callback(move |_, t| {
-            eprintln!("{}", trial_line(t));
+            reporter.trial(t);
             let fatal = fatal.lock().map(|f| f.is_some()).unwrap_or(true);
             if fatal || interrupted.load(Ordering::SeqCst) {
                 Flow::Stop
@@ -102,19 +106,14 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         fatal: &fatal,
         params_dir: std::env::temp_dir(),
     };
-    let report = study
-        .optimize_parallel(|trial| ctx.evaluate(trial), budget, args.jobs)
-        .map_err(|e| anyhow!("{e}"))?;
+    reporter.start(&study, plan.limits(args.trials))?;
+    let report = study.optimize_parallel(|trial| ctx.evaluate(trial), budget, args.jobs);
+    reporter.stop();
+    let report = report.map_err(|e| anyhow!("{e}"))?;
     if let Some(message) = fatal.lock().ok().and_then(|mut f| f.take()) {
         bail!("{message}");
     }
-    let reason = if interrupted.load(Ordering::SeqCst) {
-        "of Ctrl-C (run again to resume the study)".to_owned()
-    } else {
-        report.stop_reason.to_string()
-    };
-    println!("{} trial(s) run; stopped because {reason}", report.trials);
-    print_best(&study)?;
+    reporter.finish(&report, interrupted.load(Ordering::SeqCst), &study)?;
     if interrupted.load(Ordering::SeqCst) {
         return Ok(ExitCode::from(INTERRUPTED));
     }
@@ -217,59 +216,4 @@ fn json_value(v: &ParamValue) -> serde_json::Value {
         ParamValue::Float(f) => serde_json::Value::from(*f),
         other => serde_json::Value::String(other.to_string()),
     }
-}
-
-fn params_text(t: &FrozenTrial) -> String {
-    let parts: Vec<String> = t.params.iter().map(|p| format!("{}={}", p.name, p.value())).collect();
-    parts.join(", ")
-}
-
-fn values_text(values: &[f64]) -> String {
-    let parts: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-    parts.join(", ")
-}
-
-/// `trial 3: complete 0.123 (lr=…, layers=…)` or `trial 4: failed: …`.
-fn trial_line(t: &FrozenTrial) -> String {
-    match t.state {
-        TrialState::Complete => format!(
-            "trial {}: complete {} ({})",
-            t.number,
-            values_text(t.values.as_deref().unwrap_or_default()),
-            params_text(t)
-        ),
-        TrialState::Failed => format!(
-            "trial {}: failed: {} ({})",
-            t.number,
-            t.fail_reason.as_deref().unwrap_or("no reason recorded"),
-            params_text(t)
-        ),
-        state => format!("trial {}: {} ({})", t.number, state.as_str(), params_text(t)),
-    }
-}
-
-fn print_best(study: &Study) -> Result<()> {
-    let best = study.best_trials().map_err(|e| anyhow!("{e}"))?;
-    if best.is_empty() {
-        println!("no trial has completed yet");
-    } else if study.directions().len() == 1 {
-        let t = &best[0];
-        println!(
-            "best: trial {} value {} ({})",
-            t.number,
-            values_text(t.values.as_deref().unwrap_or_default()),
-            params_text(t)
-        );
-    } else {
-        println!("best (Pareto front, {} trial(s)):", best.len());
-        for t in &best {
-            println!(
-                "  trial {}: values {} ({})",
-                t.number,
-                values_text(t.values.as_deref().unwrap_or_default()),
-                params_text(t)
-            );
-        }
-    }
-    Ok(())
 }
