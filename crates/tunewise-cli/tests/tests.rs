@@ -369,3 +369,6 @@ fn several_objectives_print_the_pareto_front() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("has 1 value(s) but the study has 2 objective(s)"));
 }
+
+#[path = "it/sklearn_example.rs"]
+mod sklearn_example;
