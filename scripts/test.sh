@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (the README's): formatting, lints, every test, and the examples
-# built and run small. It installs nothing by hand: cargo fetches what the workspace needs.
+# built and run small. It installs nothing by hand: cargo fetches what the workspace needs, and
+# examples/cli/sklearn/setup.sh installs that example's pinned scikit-learn (from PyPI) into its
+# own .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,14 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features -q
+# Before the tests: the CLI's tests run the scikit-learn example when its .venv exists. The
+# project promises that setup works on a fresh machine, so a failure here (PyPI unreachable, no
+# venv module) fails the run; it is never skipped.
+echo "== examples/cli/sklearn/setup.sh"
+sh examples/cli/sklearn/setup.sh || {
+    echo "error: examples/cli/sklearn/setup.sh failed (its message is above)" >&2
+    exit 1
+}
 echo "== cargo test"
 cargo test --workspace --all-features
 echo "== examples"
@@ -31,3 +41,11 @@ cargo run -q -p tunewise-ml --example random_forest_digits -- 2
 cargo run -q -p tunewise-ml --example ridge_gradient_diabetes -- "sqlite://$db_dir/ridge.db"
 cargo run -q -p tunewise-ml --example precision_recall -- 6
 cargo run -q -p tunewise-ml --example threshold_tuning -- 3
+# The scikit-learn example through the tunewise binary, small (4 trials, 2 at a time) and on a
+# fresh SQLite file instead of the example's own.
+(cd examples/cli/sklearn && cargo run -q -p tunewise-cli -- run --config study.toml -j 2 \
+    --trials 4 --storage "sqlite://$db_dir/sklearn.db") 2>&1 | tee "$db_dir/sklearn.txt"
+grep -q "^4 trial(s) run; stopped because the trial budget was used" "$db_dir/sklearn.txt" \
+    && [ "$(grep -c ': complete ' "$db_dir/sklearn.txt")" = 4 ] \
+    && grep -q "^best: trial" "$db_dir/sklearn.txt" \
+    || { echo "the scikit-learn example did not complete its 4 trials"; exit 1; }

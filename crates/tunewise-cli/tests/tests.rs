@@ -372,3 +372,5 @@ fn several_objectives_print_the_pareto_front() {
 
 #[path = "it/output.rs"]
 mod output;
+#[path = "it/sklearn_example.rs"]
+mod sklearn_example;
