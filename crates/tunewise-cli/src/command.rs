@@ -180,7 +180,8 @@ pub enum RunError {
     Interrupted,
 }
 
-/// Runs the program once and reads its score.
+/// Runs the program once and reads its score. Between checks on the program, `idle(pause)`
+/// waits for up to `pause` (sleeping, or serving the trial's socket).
 pub fn run_trial(
     argv: &[String],
     env: &[(String, String)],
@@ -188,6 +189,7 @@ pub fn run_trial(
     score: &ScoreRule,
     objectives: usize,
     interrupted: &AtomicBool,
+    idle: &mut dyn FnMut(Duration),
 ) -> std::result::Result<Vec<f64>, RunError> {
     let mut cmd = Command::new(&argv[0]);
     cmd.args(&argv[1..])
@@ -204,7 +206,7 @@ pub fn run_trial(
         .map_err(|e| RunError::Spawn(format!("cannot start the program '{}': {e}", argv[0])))?;
     let out = child.stdout.take().map(reader);
     let err = child.stderr.take().map(reader);
-    let status = wait(&mut child, timeout, interrupted);
+    let status = wait(&mut child, timeout, interrupted, idle);
     let stdout = out.map(collect).unwrap_or_default();
     let stderr = err.map(collect).unwrap_or_default();
     let with_tail = |msg: String| RunError::Failed(with_stderr_tail(msg, &stderr));
@@ -278,7 +280,12 @@ enum Waited {
     Error(std::io::Error),
 }
 
-fn wait(child: &mut Child, timeout: Option<Duration>, interrupted: &AtomicBool) -> Waited {
+fn wait(
+    child: &mut Child,
+    timeout: Option<Duration>,
+    interrupted: &AtomicBool,
+    idle: &mut dyn FnMut(Duration),
+) -> Waited {
     let started = Instant::now();
     let mut pause = Duration::from_micros(50);
     loop {
@@ -297,7 +304,7 @@ fn wait(child: &mut Child, timeout: Option<Duration>, interrupted: &AtomicBool) 
                 return Waited::TimedOut(t);
             }
         }
-        std::thread::sleep(pause);
+        idle(pause);
         // Quick programs are where the command's own time shows: poll finely for their first
         // 50 ms (a `waitpid` each, cheap), then back off.
         if started.elapsed() > Duration::from_millis(50) {

@@ -12,6 +12,7 @@ use tunewise::{Flow, FrozenTrial, ParamValue, Study, Trial, TrialError, TrialSta
 use crate::command::{self, RunError, Template};
 use crate::config::{self, Plan};
 use crate::open_storage;
+use crate::serve::{self, Server};
 use crate::RunArgs;
 
 /// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
@@ -186,7 +187,18 @@ impl TrialContext<'_> {
             values.iter().map(|(k, v)| (command::env_name(k), v.to_string())).collect();
         env.push(("TUNEWISE_PARAMS_FILE".into(), file.display().to_string()));
         env.push(("TUNEWISE_TRIAL_NUMBER".into(), trial.number().to_string()));
+        // The program may ask for more parameters and report intermediate values through the
+        // trial's socket (`tunewise suggest` / `tunewise report`).
+        let server = match Server::start() {
+            Ok(server) => server,
+            Err(e) => {
+                let _ = std::fs::remove_file(&file);
+                return Err(self.fail_run(format!("{e:#}")));
+            }
+        };
+        env.push((serve::SOCKET_ENV.into(), server.path().display().to_string()));
         let argv = self.template.render(&values);
+        let mut outcome = serve::Outcome::default();
         let result = command::run_trial(
             &argv,
             &env,
@@ -194,19 +206,31 @@ impl TrialContext<'_> {
             &self.plan.score,
             self.plan.directions.len(),
             self.interrupted,
+            &mut |pause| {
+                server.serve(pause, &mut |request| serve::answer(trial, request, &mut outcome))
+            },
         );
+        drop(server);
         let _ = std::fs::remove_file(&file);
+        // Once the pruner said stop, the trial is pruned, whatever the program did after.
+        if outcome.pruned_at.is_some() {
+            return Err(TrialError::Pruned);
+        }
         match result {
             Ok(v) => Ok(v),
             Err(RunError::Failed(m)) => Err(TrialError::Failed(m)),
             Err(RunError::Interrupted) => Err(TrialError::failed("interrupted by Ctrl-C")),
-            Err(RunError::Spawn(m)) => {
-                if let Ok(mut f) = self.fatal.lock() {
-                    f.get_or_insert(m.clone());
-                }
-                Err(TrialError::Failed(m))
-            }
+            Err(RunError::Spawn(m)) => Err(self.fail_run(m)),
         }
+    }
+
+    /// Fails the trial with a problem that stops the whole run (the next trial would meet it
+    /// too).
+    fn fail_run(&self, message: String) -> TrialError {
+        if let Ok(mut f) = self.fatal.lock() {
+            f.get_or_insert(message.clone());
+        }
+        TrialError::Failed(message)
     }
 }
 
@@ -244,6 +268,10 @@ fn trial_line(t: &FrozenTrial) -> String {
             t.fail_reason.as_deref().unwrap_or("no reason recorded"),
             params_text(t)
         ),
+        TrialState::Pruned => match t.intermediate_values.keys().next_back() {
+            Some(step) => format!("trial {}: pruned at step {step} ({})", t.number, params_text(t)),
+            None => format!("trial {}: pruned ({})", t.number, params_text(t)),
+        },
         state => format!("trial {}: {} ({})", t.number, state.as_str(), params_text(t)),
     }
 }
