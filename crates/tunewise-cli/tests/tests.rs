@@ -369,3 +369,5 @@ fn several_objectives_print_the_pareto_front() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("has 1 value(s) but the study has 2 objective(s)"));
 }
+
+mod suggest;
