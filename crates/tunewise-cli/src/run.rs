@@ -12,7 +12,7 @@ use tunewise::{Flow, FrozenTrial, ParamValue, Study, Trial, TrialError, TrialSta
 use crate::command::{self, RunError, Template};
 use crate::config::{self, Plan};
 use crate::open_storage;
-use crate::serve::{self, Server};
+use crate::serve::{self, SocketDir};
 use crate::RunArgs;
 
 /// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
@@ -102,6 +102,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         interrupted: &interrupted,
         fatal: &fatal,
         params_dir: std::env::temp_dir(),
+        sockets: SocketDir::default(),
     };
     let report = study
         .optimize_parallel(|trial| ctx.evaluate(trial), budget, args.jobs)
@@ -158,6 +159,8 @@ struct TrialContext<'a> {
     interrupted: &'a AtomicBool,
     fatal: &'a Mutex<Option<String>>,
     params_dir: PathBuf,
+    /// Where the trials' sockets are (`tunewise suggest` / `report`).
+    sockets: SocketDir,
 }
 
 impl TrialContext<'_> {
@@ -189,7 +192,7 @@ impl TrialContext<'_> {
         env.push(("TUNEWISE_TRIAL_NUMBER".into(), trial.number().to_string()));
         // The program may ask for more parameters and report intermediate values through the
         // trial's socket (`tunewise suggest` / `tunewise report`).
-        let server = match Server::start() {
+        let server = match self.sockets.server(trial.number()) {
             Ok(server) => server,
             Err(e) => {
                 let _ = std::fs::remove_file(&file);
@@ -206,9 +209,7 @@ impl TrialContext<'_> {
             &self.plan.score,
             self.plan.directions.len(),
             self.interrupted,
-            &mut |pause| {
-                server.serve(pause, &mut |request| serve::answer(trial, request, &mut outcome))
-            },
+            &mut || server.serve(&mut |request| serve::answer(trial, request, &mut outcome)),
         );
         drop(server);
         let _ = std::fs::remove_file(&file);
