@@ -65,7 +65,7 @@ fn suggest_prints_a_value_of_each_kind_in_its_range() {
         case "$o" in sgd|adam|-x) ;; *) exit 1;; esac
         case "$b" in true|false) ;; *) exit 1;; esac
         echo "$n""#;
-    let out = run(&setup, &[], &["sh", "-c", script]);
+    let out = run(&setup, &["-j", "2"], &["sh", "-c", script]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     let complete = lines_with(&err, ": complete ");
@@ -166,6 +166,30 @@ fn suggest_and_report_outside_a_trial_say_how_to_run_them() {
     assert_fails(&out, &["NaN is not a finite number"]);
     let out = outside(&["suggest", "float", "lr", "0", "inf"]);
     assert_fails(&out, &["bounds must be finite numbers"]);
+}
+
+#[test]
+fn the_socket_is_gone_after_its_trial() {
+    let setup = Setup::new(NO_PARAMS);
+    let out = run(
+        &setup,
+        &["--trials", "1"],
+        &["sh", "-c", "echo \"$TUNEWISE_SOCKET\" > socket; echo 1"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let socket = PathBuf::from(read(&setup, "socket").trim());
+    assert!(socket.is_absolute(), "{socket:?}");
+    assert!(!socket.exists(), "the socket stays after its trial: {socket:?}");
+    let dir = socket.parent().expect("the socket's directory");
+    assert!(!dir.exists(), "the sockets' directory stays after the run: {dir:?}");
+    let out = Command::cargo_bin("tunewise")
+        .expect("binary")
+        .env("TUNEWISE_SOCKET", &socket)
+        .args(["suggest", "int", "n", "1", "2"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_fails(&out, &["cannot reach the trial", "tunewise run"]);
 }
 
 #[test]
