@@ -180,7 +180,8 @@ pub enum RunError {
     Interrupted,
 }
 
-/// Runs the program once and reads its score.
+/// Runs the program once and reads its score. Between checks on the program, `serve()` answers
+/// what the program asked of its trial, if anything (it returns whether it did).
 pub fn run_trial(
     argv: &[String],
     env: &[(String, String)],
@@ -188,6 +189,7 @@ pub fn run_trial(
     score: &ScoreRule,
     objectives: usize,
     interrupted: &AtomicBool,
+    serve: &mut dyn FnMut() -> bool,
 ) -> std::result::Result<Vec<f64>, RunError> {
     let mut cmd = Command::new(&argv[0]);
     cmd.args(&argv[1..])
@@ -204,7 +206,7 @@ pub fn run_trial(
         .map_err(|e| RunError::Spawn(format!("cannot start the program '{}': {e}", argv[0])))?;
     let out = child.stdout.take().map(reader);
     let err = child.stderr.take().map(reader);
-    let status = wait(&mut child, timeout, interrupted);
+    let status = wait(&mut child, timeout, interrupted, serve);
     let stdout = out.map(collect).unwrap_or_default();
     let stderr = err.map(collect).unwrap_or_default();
     let with_tail = |msg: String| RunError::Failed(with_stderr_tail(msg, &stderr));
@@ -278,9 +280,17 @@ enum Waited {
     Error(std::io::Error),
 }
 
-fn wait(child: &mut Child, timeout: Option<Duration>, interrupted: &AtomicBool) -> Waited {
+fn wait(
+    child: &mut Child,
+    timeout: Option<Duration>,
+    interrupted: &AtomicBool,
+    serve: &mut dyn FnMut() -> bool,
+) -> Waited {
     let started = Instant::now();
     let mut pause = Duration::from_micros(50);
+    // The longest pause: shorter once the program talks to its trial (`tunewise suggest` /
+    // `report`), so that its requests are answered within a millisecond or two.
+    let mut longest = Duration::from_millis(20);
     loop {
         match child.try_wait() {
             Ok(Some(status)) => return Waited::Exited(status),
@@ -297,11 +307,15 @@ fn wait(child: &mut Child, timeout: Option<Duration>, interrupted: &AtomicBool) 
                 return Waited::TimedOut(t);
             }
         }
+        if serve() {
+            longest = Duration::from_millis(1);
+            pause = pause.min(longest);
+        }
         std::thread::sleep(pause);
         // Quick programs are where the command's own time shows: poll finely for their first
-        // 50 ms (a `waitpid` each, cheap), then back off.
+        // 50 ms (a `waitpid` and an `accept` each, cheap), then back off.
         if started.elapsed() > Duration::from_millis(50) {
-            pause = (pause * 2).min(Duration::from_millis(20));
+            pause = (pause * 2).min(longest);
         }
     }
 }

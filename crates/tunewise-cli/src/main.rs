@@ -9,6 +9,8 @@ mod command;
 mod config;
 mod output;
 mod run;
+mod serve;
+mod suggest;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +29,12 @@ struct Cli {
 enum Commands {
     /// Runs a study: the program after `--` (or the study file's command.args) once per trial.
     Run(RunArgs),
+    /// Asks the running trial for a parameter's value and prints it (inside a program that
+    /// `tunewise run` started): `lr=$(tunewise suggest float lr 1e-5 1e-1 --log)`.
+    Suggest(suggest::SuggestArgs),
+    /// Reports an intermediate value at STEP (inside a program that `tunewise run` started);
+    /// exits with status 3 when the trial is pruned and the program should stop.
+    Report(suggest::ReportArgs),
 }
 
 /// The flags of `tunewise run`, as given.
@@ -74,6 +82,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Commands::Run(args) => run::run(args),
+        Commands::Suggest(args) => suggest::suggest(args),
+        Commands::Report(args) => suggest::report(args),
     };
     match result {
         Ok(code) => code,

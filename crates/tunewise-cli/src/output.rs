@@ -415,6 +415,10 @@ pub fn trial_line(t: &FrozenTrial) -> String {
             t.fail_reason.as_deref().unwrap_or("no reason recorded"),
             params_text(t)
         ),
+        TrialState::Pruned => match t.intermediate_values.keys().next_back() {
+            Some(step) => format!("trial {}: pruned at step {step} ({})", t.number, params_text(t)),
+            None => format!("trial {}: pruned ({})", t.number, params_text(t)),
+        },
         state => format!("trial {}: {} ({})", t.number, state.as_str(), params_text(t)),
     }
 }

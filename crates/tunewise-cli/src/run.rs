@@ -13,6 +13,7 @@ use crate::command::{self, RunError, Template};
 use crate::config::{self, Plan};
 use crate::open_storage;
 use crate::output::Reporter;
+use crate::serve::{self, SocketDir};
 use crate::RunArgs;
 
 /// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
@@ -105,6 +106,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         interrupted: &interrupted,
         fatal: &fatal,
         params_dir: std::env::temp_dir(),
+        sockets: SocketDir::default(),
     };
     reporter.start(&study, plan.limits(args.trials))?;
     let report = study.optimize_parallel(|trial| ctx.evaluate(trial), budget, args.jobs);
@@ -156,6 +158,8 @@ struct TrialContext<'a> {
     interrupted: &'a AtomicBool,
     fatal: &'a Mutex<Option<String>>,
     params_dir: PathBuf,
+    /// Where the trials' sockets are (`tunewise suggest` / `report`).
+    sockets: SocketDir,
 }
 
 impl TrialContext<'_> {
@@ -185,7 +189,18 @@ impl TrialContext<'_> {
             values.iter().map(|(k, v)| (command::env_name(k), v.to_string())).collect();
         env.push(("TUNEWISE_PARAMS_FILE".into(), file.display().to_string()));
         env.push(("TUNEWISE_TRIAL_NUMBER".into(), trial.number().to_string()));
+        // The program may ask for more parameters and report intermediate values through the
+        // trial's socket (`tunewise suggest` / `tunewise report`).
+        let server = match self.sockets.server(trial.number()) {
+            Ok(server) => server,
+            Err(e) => {
+                let _ = std::fs::remove_file(&file);
+                return Err(self.fail_run(format!("{e:#}")));
+            }
+        };
+        env.push((serve::SOCKET_ENV.into(), server.path().display().to_string()));
         let argv = self.template.render(&values);
+        let mut outcome = serve::Outcome::default();
         let result = command::run_trial(
             &argv,
             &env,
@@ -193,19 +208,29 @@ impl TrialContext<'_> {
             &self.plan.score,
             self.plan.directions.len(),
             self.interrupted,
+            &mut || server.serve(&mut |request| serve::answer(trial, request, &mut outcome)),
         );
+        drop(server);
         let _ = std::fs::remove_file(&file);
+        // Once the pruner said stop, the trial is pruned, whatever the program did after.
+        if outcome.pruned_at.is_some() {
+            return Err(TrialError::Pruned);
+        }
         match result {
             Ok(v) => Ok(v),
             Err(RunError::Failed(m)) => Err(TrialError::Failed(m)),
             Err(RunError::Interrupted) => Err(TrialError::failed("interrupted by Ctrl-C")),
-            Err(RunError::Spawn(m)) => {
-                if let Ok(mut f) = self.fatal.lock() {
-                    f.get_or_insert(m.clone());
-                }
-                Err(TrialError::Failed(m))
-            }
+            Err(RunError::Spawn(m)) => Err(self.fail_run(m)),
         }
+    }
+
+    /// Fails the trial with a problem that stops the whole run (the next trial would meet it
+    /// too).
+    fn fail_run(&self, message: String) -> TrialError {
+        if let Ok(mut f) = self.fatal.lock() {
+            f.get_or_insert(message.clone());
+        }
+        TrialError::Failed(message)
     }
 }
 

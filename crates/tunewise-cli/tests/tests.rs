@@ -374,3 +374,4 @@ fn several_objectives_print_the_pareto_front() {
 mod output;
 #[path = "it/sklearn_example.rs"]
 mod sklearn_example;
+mod suggest;
