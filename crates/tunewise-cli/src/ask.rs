@@ -171,7 +171,12 @@ fn shell_word(text: &str) -> String {
 /// `tunewise ask`: starts a trial and prints its number and parameters.
 pub fn ask(args: AskArgs) -> Result<ExitCode> {
     let (study, plan) = study_and_plan(&args)?;
-    let mut trial = study.ask()?;
+    let mut trial = study.ask().with_context(|| {
+        format!(
+            "no trial to ask for in study '{}' (`tunewise trials` lists those asked)",
+            study.name()
+        )
+    })?;
     // On an error, `trial` is dropped and recorded as failed: nothing stays running for nobody.
     let values = suggest_all(&plan, &mut trial)?;
     let number = trial.number();

@@ -516,3 +516,37 @@ done
     assert_eq!((best["number"].as_u64(), best["value"].as_f64()), (Some(best_n), Some(best_v)));
     assert!(best_v < 100.0);
 }
+
+/// Copy a SQLite study to PostgreSQL, then ask, tell, read and delete it there.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_study_copied_to_postgres_is_managed_there() {
+    let Ok(url) = std::env::var("TUNEWISE_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: TUNEWISE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let dir = Dir::new();
+    dir.run("2");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!("cli-manage-{}-{nanos}", std::process::id());
+    ok(&dir.on_quad("copy", &["--to-storage", &url, "--to", &name]));
+    let on_pg = |command: &str, args: &[&str]| {
+        let mut all = vec![command, "--storage", url.as_str(), "--study", name.as_str()];
+        all.extend(args);
+        dir.tw(&all)
+    };
+    // The study file came with the copy: ask needs no --config.
+    let asked = json(&on_pg("ask", &[]));
+    assert_eq!(asked["trial"], 2);
+    ok(&on_pg("tell", &["2", "-100"]));
+    fails_with(&on_pg("tell", &["2", "1"]), &["already complete"]);
+    let best = json(&on_pg("best", &["--format", "json"]));
+    assert_eq!((&best["number"], &best["value"]), (&Value::from(2), &Value::from(-100.0)));
+    let doc = json(&on_pg("trials", &["--format", "json"]));
+    assert_eq!(doc["trials"].as_array().map(Vec::len), Some(3));
+    ok(&on_pg("delete", &["--yes"]));
+    let list = ok(&dir.tw(&["studies", "--storage", &url, "--format", "csv"]));
+    assert!(!list.contains(&name), "{list}");
+}
