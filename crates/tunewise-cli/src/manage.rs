@@ -280,6 +280,41 @@ struct StudySummary {
     last_activity: String,
 }
 
+impl StudySummary {
+    /// The columns: the table has one `best` column, the CSV `best_value` and `pareto_size`.
+    fn header(format: TableFormat) -> Vec<String> {
+        let mut h = ["name", "directions", "complete", "pruned", "failed", "running", "waiting"]
+            .map(String::from)
+            .to_vec();
+        if format == TableFormat::Table {
+            h.push("best".to_owned());
+        } else {
+            h.extend(["best_value".to_owned(), "pareto_size".to_owned()]);
+        }
+        h.push("last_activity".to_owned());
+        h
+    }
+
+    /// The cells under [`header`](Self::header): short numbers in the table, every digit in CSV.
+    fn cells(&self, format: TableFormat) -> Vec<String> {
+        let mut row = vec![self.name.clone(), self.directions.join(",")];
+        let counts = [self.complete, self.pruned, self.failed, self.running, self.waiting];
+        row.extend(counts.map(|n| n.to_string()));
+        if format == TableFormat::Table {
+            row.push(match (self.best_value, self.pareto_size) {
+                (Some(v), _) => table::short(v),
+                (None, Some(n)) => format!("pareto front of {n}"),
+                (None, None) => String::new(),
+            });
+        } else {
+            row.push(self.best_value.map(|v| v.to_string()).unwrap_or_default());
+            row.push(self.pareto_size.map(|n| n.to_string()).unwrap_or_default());
+        }
+        row.push(self.last_activity.clone());
+        row
+    }
+}
+
 fn summary(study: &Study) -> Result<StudySummary> {
     let trials = study.trials()?;
     let count = |s: TrialState| trials.iter().filter(|t| t.state == s).count();
@@ -315,58 +350,18 @@ pub fn studies(args: StudiesArgs) -> Result<ExitCode> {
     for r in &records {
         rows.push(summary(&load_study(storage.clone(), url, &r.name)?)?);
     }
-    let header: Vec<String> = [
-        "name",
-        "directions",
-        "complete",
-        "pruned",
-        "failed",
-        "running",
-        "waiting",
-        "best",
-        "last_activity",
-    ]
-    .map(String::from)
-    .to_vec();
-    let cells = |s: &StudySummary, short: bool| -> Vec<String> {
-        let best = match (s.best_value, s.pareto_size) {
-            (Some(v), _) if short => table::short(v),
-            (Some(v), _) => v.to_string(),
-            (None, Some(n)) => format!("pareto front of {n}"),
-            (None, None) => String::new(),
-        };
-        let mut row = vec![s.name.clone(), s.directions.join(",")];
-        row.extend([s.complete, s.pruned, s.failed, s.running, s.waiting].map(|n| n.to_string()));
-        row.push(best);
-        row.push(s.last_activity.clone());
-        row
-    };
     match args.format {
         TableFormat::Table if rows.is_empty() => {
             emit(format!("no study in '{url}' yet\n").as_bytes())
         }
-        TableFormat::Table => {
-            let body: Vec<Vec<String>> = rows.iter().map(|s| cells(s, true)).collect();
-            emit(table::render(&header, &body).as_bytes())
-        }
-        TableFormat::Csv => {
-            let mut header = header;
-            header.splice(7..8, ["best_value".to_owned(), "pareto_size".to_owned()]);
-            let body: Vec<Vec<String>> = rows
-                .iter()
-                .map(|s| {
-                    let mut row = cells(s, false);
-                    row.splice(
-                        7..8,
-                        [
-                            s.best_value.map(|v| v.to_string()).unwrap_or_default(),
-                            s.pareto_size.map(|n| n.to_string()).unwrap_or_default(),
-                        ],
-                    );
-                    row
-                })
-                .collect();
-            emit(&csv_text(&header, &body)?)
+        TableFormat::Table | TableFormat::Csv => {
+            let header = StudySummary::header(args.format);
+            let body: Vec<Vec<String>> = rows.iter().map(|s| s.cells(args.format)).collect();
+            if args.format == TableFormat::Table {
+                emit(table::render(&header, &body).as_bytes())
+            } else {
+                emit(&csv_text(&header, &body)?)
+            }
         }
         TableFormat::Json => emit(&json_line(&rows)?),
     }?;
