@@ -25,7 +25,7 @@ use crate::table;
 /// The storage flag of every managing command.
 #[derive(Debug, clap::Args)]
 pub struct StorageArg {
-    /// Storage URL: a SQLite file (sqlite://FILE or a path), memory, or postgres://…
+    /// Storage URL: a SQLite file (sqlite://FILE or a path) or postgres://…
     #[arg(short, long, value_name = "URL", default_value = DEFAULT_STORAGE)]
     pub storage: String,
 }
