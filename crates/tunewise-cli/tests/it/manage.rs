@@ -433,6 +433,20 @@ fn tell_refuses_bad_input_and_changes_nothing() {
 }
 
 #[test]
+fn ask_takes_an_enqueued_trial_first() {
+    let dir = Dir::new();
+    ok(&dir.tw(&["ask", "--config", "study.toml"]));
+    ok(&dir.on_quad("enqueue", &["x=2.5", "opt=adam"]));
+    let asked = json(&dir.on_quad("ask", &[]));
+    assert_eq!(asked["trial"], 1);
+    assert_eq!(
+        (&asked["params"]["x"], &asked["params"]["opt"]),
+        (&Value::from(2.5), &Value::from("adam"))
+    );
+    assert!(asked["params"]["n"].is_i64(), "the parameter not enqueued is sampled: {asked}");
+}
+
+#[test]
 fn ask_without_a_search_space_says_to_give_config() {
     let dir = Dir::new();
     ok(&dir.tw(&[
