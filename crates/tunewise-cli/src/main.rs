@@ -5,12 +5,15 @@
 //! reads its score from its standard output and keeps the study in a storage (SQLite by default),
 //! so that a later run resumes it. See `docs/cli.md`.
 
+mod ask;
 mod command;
 mod config;
+mod manage;
 mod output;
 mod run;
 mod serve;
 mod suggest;
+mod table;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +38,24 @@ enum Commands {
     /// Reports an intermediate value at STEP (inside a program that `tunewise run` started);
     /// exits with status 3 when the trial is pruned and the program should stop.
     Report(suggest::ReportArgs),
+    /// Lists the studies of a storage: trials by state, best value, last activity.
+    Studies(manage::StudiesArgs),
+    /// Lists the trials of a study (a table, CSV or JSON).
+    Trials(manage::TrialsArgs),
+    /// Shows the best trial of a study (or its Pareto front).
+    Best(manage::BestArgs),
+    /// Deletes a study and all its trials (with --yes).
+    Delete(manage::DeleteArgs),
+    /// Copies a study, with every trial, to another storage or name.
+    Copy(manage::CopyArgs),
+    /// Writes the trials of a study as CSV or JSON.
+    Export(manage::ExportArgs),
+    /// Adds a trial with fixed parameters; the next run or ask takes it first.
+    Enqueue(manage::EnqueueArgs),
+    /// Starts a trial and prints its number and parameters (for an outer loop; see tell).
+    Ask(ask::AskArgs),
+    /// Finishes a trial started by ask: its value(s), or --state pruned|failed.
+    Tell(ask::TellArgs),
 }
 
 /// The flags of `tunewise run`, as given.
@@ -84,6 +105,15 @@ fn main() -> ExitCode {
         Commands::Run(args) => run::run(args),
         Commands::Suggest(args) => suggest::suggest(args),
         Commands::Report(args) => suggest::report(args),
+        Commands::Studies(args) => manage::studies(args),
+        Commands::Trials(args) => manage::trials(args),
+        Commands::Best(args) => manage::best(args),
+        Commands::Delete(args) => manage::delete(args),
+        Commands::Copy(args) => manage::copy(args),
+        Commands::Export(args) => manage::export(args),
+        Commands::Enqueue(args) => manage::enqueue(args),
+        Commands::Ask(args) => ask::ask(args),
+        Commands::Tell(args) => ask::tell(args),
     };
     match result {
         Ok(code) => code,

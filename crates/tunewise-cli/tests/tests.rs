@@ -5,6 +5,9 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+#[path = "it/manage.rs"]
+mod manage;
+
 /// A study file in a fresh directory; the storage is a SQLite file next to it.
 struct Setup {
     dir: tempfile::TempDir,

@@ -19,7 +19,7 @@ use crate::rng::Rng;
 use crate::sampler::{Sampler, StudyView};
 use crate::samplers::AutoSampler;
 use crate::search_space::SearchSpace;
-use crate::storage::{InMemoryStorage, Lease, Storage, StudyRecord};
+use crate::storage::{InMemoryStorage, Lease, Storage, StudyRecord, TrialFinish};
 use crate::sync::lock;
 use crate::trial::{ObjectiveValues, Trial, TrialError};
 
@@ -645,6 +645,59 @@ impl Study {
         }
         let stored = trial.finish(result.map(ObjectiveValues::into_values))?;
         self.inner.sync()?;
+        Ok(stored)
+    }
+
+    /// Finishes a running trial by its number, for an outer loop whose [`ask`](Self::ask) ran in
+    /// another process (which [`detach`](Trial::detach)ed the trial, leaving it running).
+    ///
+    /// Unlike [`tell`](Self::tell), a result that cannot be stored is refused and the trial stays
+    /// running, so that the caller can tell it again: a wrong number of values is
+    /// [`Error::WrongNumberOfValues`], a NaN value [`Error::InvalidConfig`]. A finished trial is
+    /// [`Error::TrialFinished`], a waiting one (enqueued, never started)
+    /// [`Error::InvalidConfig`], an unknown number [`Error::TrialNotFound`]. The write names the
+    /// trial's current attempt, so a trial reclaimed by another worker in the meantime is refused
+    /// by the storage's fencing.
+    pub fn tell_number<V: ObjectiveValues>(
+        &self,
+        number: u64,
+        result: std::result::Result<V, TrialError>,
+    ) -> Result<Arc<FrozenTrial>> {
+        let record = self.inner.storage.trial(self.inner.record.id, number)?;
+        match record.state {
+            TrialState::Running => {}
+            TrialState::Waiting => {
+                return Err(Error::InvalidConfig(format!(
+                    "trial {number} is waiting (enqueued, not started yet); ask for it before telling its result"
+                )))
+            }
+            _ => return Err(Error::TrialFinished(number)),
+        }
+        let expected = self.directions().len();
+        let (state, values, fail_reason) = match result.map(ObjectiveValues::into_values) {
+            Ok(v) if v.len() != expected => {
+                return Err(Error::WrongNumberOfValues { expected, got: v.len() })
+            }
+            Ok(v) if v.iter().any(|x| x.is_nan()) => {
+                return Err(Error::InvalidConfig(format!(
+                    "trial {number}: a value is NaN; tell a number, or tell the trial failed"
+                )))
+            }
+            Ok(v) => (TrialState::Complete, Some(v), None),
+            Err(TrialError::Pruned) => (TrialState::Pruned, None, None),
+            Err(TrialError::Failed(message)) => (TrialState::Failed, None, Some(message)),
+        };
+        let finish = TrialFinish {
+            state,
+            values,
+            constraints: record.constraints.clone(),
+            fail_reason,
+            params: Vec::new(),
+        };
+        let stored =
+            self.inner.storage.finish_trial(&Lease::of(self.inner.record.id, &record), &finish)?;
+        self.inner.sync()?;
+        self.inner.after_trial(&stored)?;
         Ok(stored)
     }
 

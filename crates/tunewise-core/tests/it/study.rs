@@ -203,6 +203,46 @@ fn a_dropped_asked_trial_is_recorded_as_failed() {
 }
 
 #[test]
+fn a_detached_trial_is_told_by_number_from_another_handle() {
+    let storage: Arc<dyn Storage> = Arc::new(InMemoryStorage::new());
+    let asker = Study::builder().name("outer").storage(storage.clone()).create().unwrap();
+    let mut numbers = Vec::new();
+    for _ in 0..3 {
+        let mut trial = asker.ask().unwrap();
+        trial.suggest_float("x", 0.0, 1.0).unwrap();
+        numbers.push(trial.number());
+        trial.detach().unwrap(); // the asking process exits; the trial stays running
+    }
+    drop(asker);
+    let teller = Study::builder().name("outer").storage(storage).load().unwrap();
+    assert_eq!(teller.trial(0).unwrap().state, TrialState::Running);
+    assert!(teller.trial(0).unwrap().param("x").is_some(), "the parameters were stored");
+
+    // Refused results leave the trial running, to be told again.
+    let err = teller.tell_number(numbers[0], Ok(vec![1.0, 2.0])).unwrap_err();
+    assert!(matches!(err, Error::WrongNumberOfValues { expected: 1, got: 2 }), "{err}");
+    let err = teller.tell_number(numbers[0], Ok(f64::NAN)).unwrap_err();
+    assert!(err.to_string().contains("NaN"), "{err}");
+    assert_eq!(teller.trial(0).unwrap().state, TrialState::Running);
+
+    let stored = teller.tell_number(numbers[0], Ok(0.25)).unwrap();
+    assert_eq!((stored.state, stored.value()), (TrialState::Complete, Some(0.25)));
+    let pruned = teller.tell_number::<f64>(numbers[1], Err(TrialError::Pruned)).unwrap();
+    assert_eq!(pruned.state, TrialState::Pruned);
+    let failed = teller.tell_number::<f64>(numbers[2], Err(TrialError::failed("oom"))).unwrap();
+    assert_eq!((failed.state, failed.fail_reason.as_deref()), (TrialState::Failed, Some("oom")));
+    assert_eq!(teller.best_value().unwrap(), 0.25);
+
+    let err = teller.tell_number(numbers[0], Ok(0.1)).unwrap_err();
+    assert_eq!(err, Error::TrialFinished(numbers[0]));
+    assert_eq!(teller.trial(0).unwrap().value(), Some(0.25), "a second tell changes nothing");
+    assert!(matches!(teller.tell_number(99, Ok(0.1)).unwrap_err(), Error::TrialNotFound(_)));
+    teller.enqueue_trial([("x", 0.5)]).unwrap();
+    let err = teller.tell_number(3, Ok(0.1)).unwrap_err();
+    assert!(err.to_string().contains("waiting"), "{err}");
+}
+
+#[test]
 fn enqueued_trials_run_first_with_their_values() {
     let study = Study::builder().seed(9).create().unwrap();
     study.enqueue_trial([("x", 1.5)]).unwrap();
