@@ -389,7 +389,10 @@ impl fmt::Display for StopReason {
         match self {
             StopReason::TrialBudget => f.write_str("the trial budget was used"),
             StopReason::StudyTrialBudget { trials } => {
-                write!(f, "the study holds its budget of {trials} trials, all finished")
+                write!(
+                    f,
+                    "the trial budget was used: the study holds its {trials} trials, all finished"
+                )
             }
             StopReason::TimeLimit => f.write_str("the time limit was reached"),
             StopReason::Callback => f.write_str("a callback stopped the study"),

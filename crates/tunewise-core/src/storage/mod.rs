@@ -151,10 +151,11 @@ pub trait Storage: Send + Sync + fmt::Debug {
         max_trials: u64,
     ) -> Result<Option<Arc<FrozenTrial>>> {
         let _ = (study, worker, lease, max_trials);
-        Err(Error::InvalidConfig(format!(
+        Err(Error::InvalidConfig(
             "this storage cannot cap the number of trials of a study (start_trial_capped); use \
              a number of trials per run (Budget::trials) instead of Budget::study_trials"
-        )))
+                .into(),
+        ))
     }
 
     /// Renews the lease of a running trial for another `duration`.
