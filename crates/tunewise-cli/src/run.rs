@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
-use tunewise::{Flow, FrozenTrial, ParamValue, Study, Trial, TrialError, TrialState};
+use tunewise::storage::Storage;
+use tunewise::{
+    Budget, Flow, FrozenTrial, ParamValue, Study, StudyBuilder, Trial, TrialError, TrialState,
+};
 
 use crate::command::{self, RunError, Template};
 use crate::config::{self, Plan};
@@ -23,21 +26,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         Some(path) => config::load(path)?,
         None => config::empty()?,
     };
-    if args.jobs == 0 {
-        bail!("-j/--jobs must be at least 1");
-    }
     let budget = plan.budget(args.trials)?;
     let argv = match (&plan.args, args.command.is_empty()) {
         (_, false) => args.command.clone(),
         (Some(a), true) => a.clone(),
         (None, true) => Vec::new(),
     };
-    let names: Vec<&str> = plan.params.iter().map(|p| p.name.as_str()).collect();
-    let template = Template::parse(&argv, &names)?;
-    if template.program().contains('{') {
-        bail!("the program (first word of the command) cannot hold a {{parameter}}");
-    }
-    command::find_program(&template.program())?;
+    let template = command_template(&plan, &argv, args.jobs)?;
 
     let url = args.storage.clone().unwrap_or_else(|| plan.storage.clone());
     let storage = open_storage(&url)?;
@@ -49,25 +44,73 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             args.config.as_ref().and_then(|p| p.file_stem()).map(|s| s.to_string_lossy().into())
         })
         .unwrap_or_else(|| "tunewise".to_owned());
+    let study = study_builder(&plan, &name, storage, default_worker_id())?
+        .load_if_exists(true)
+        .create()
+        .map_err(|e| anyhow!("{e}"))
+        .with_context(|| format!("cannot create or load the study '{name}' in '{url}'"))?;
+    store_definition(&study, args.config.as_deref(), &argv)?;
+    execute(&study, &plan, &template, budget, args.jobs, &url)
+}
+
+/// Checks `-j` and the command (its placeholders, and that its program exists on this
+/// machine) before anything is stored or run.
+pub(crate) fn command_template(plan: &Plan, argv: &[String], jobs: usize) -> Result<Template> {
+    if jobs == 0 {
+        bail!("-j/--jobs must be at least 1");
+    }
+    let names: Vec<&str> = plan.params.iter().map(|p| p.name.as_str()).collect();
+    let template = Template::parse(argv, &names)?;
+    if template.program().contains('{') {
+        bail!("the program (first word of the command) cannot hold a {{parameter}}");
+    }
+    command::find_program(&template.program())?;
+    Ok(template)
+}
+
+/// `hostname-pid`: tells the workers of a shared study apart (`tunewise trials` shows it).
+pub(crate) fn default_worker_id() -> String {
+    let host = whoami::hostname().unwrap_or_else(|_| "localhost".to_owned());
+    format!("{host}-{}", std::process::id())
+}
+
+/// A study builder with the plan's directions, sampler, pruner and seed.
+pub(crate) fn study_builder(
+    plan: &Plan,
+    name: &str,
+    storage: Arc<dyn Storage>,
+    worker_id: String,
+) -> Result<StudyBuilder> {
     let mut builder = Study::builder()
-        .name(&name)
+        .name(name)
         .directions(plan.directions.clone())
         .storage(storage)
         .sampler(plan.sampler()?)
-        .load_if_exists(true);
+        .worker_id(worker_id);
     if let Some(pruner) = plan.pruner()? {
         builder = builder.pruner(pruner);
     }
     if let Some(seed) = plan.seed {
         builder = builder.seed(seed);
     }
-    let study = builder
-        .create()
-        .map_err(|e| anyhow!("{e}"))
-        .with_context(|| format!("cannot create or load the study '{name}' in '{url}'"))?;
-    store_definition(&study, args.config.as_deref(), &argv)?;
+    Ok(builder)
+}
+
+/// Runs trials of `study` until `budget` stops them (or Ctrl-C), one line per trial on standard
+/// error, then prints the summary and the best trial. Shared by `run` and `worker`.
+pub(crate) fn execute(
+    study: &Study,
+    plan: &Plan,
+    template: &Template,
+    budget: Budget,
+    jobs: usize,
+    url: &str,
+) -> Result<ExitCode> {
+    let name = study.name();
     let before = study.trials().map_err(|e| anyhow!("{e}"))?.len();
-    eprintln!("study '{name}' in {url}: {before} trial(s) so far");
+    eprintln!("study '{name}' in {url}: {before} trial(s) so far (worker {})", study.worker_id());
+    // The programs inherit it (set before any thread starts).
+    std::env::set_var("TUNEWISE_WORKER_ID", study.worker_id());
 
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -96,14 +139,14 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
 
     let ctx = TrialContext {
-        plan: &plan,
-        template: &template,
+        plan,
+        template,
         interrupted: &interrupted,
         fatal: &fatal,
         params_dir: std::env::temp_dir(),
     };
     let report = study
-        .optimize_parallel(|trial| ctx.evaluate(trial), budget, args.jobs)
+        .optimize_parallel(|trial| ctx.evaluate(trial), budget, jobs)
         .map_err(|e| anyhow!("{e}"))?;
     if let Some(message) = fatal.lock().ok().and_then(|mut f| f.take()) {
         bail!("{message}");
@@ -114,7 +157,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         report.stop_reason.to_string()
     };
     println!("{} trial(s) run; stopped because {reason}", report.trials);
-    print_best(&study)?;
+    if report.lost_trials > 0 {
+        println!(
+            "{} trial(s) lost: this worker's lease expired and another worker ran them again",
+            report.lost_trials
+        );
+    }
+    print_best(study)?;
     if interrupted.load(Ordering::SeqCst) {
         return Ok(ExitCode::from(INTERRUPTED));
     }
