@@ -650,18 +650,26 @@ impl Plan {
         })
     }
 
-    /// The budget, with `--trials` replacing the file's trial count.
+    /// The budget: `[budget] trials` is the study's total, whatever the number of runs and
+    /// workers ([`Budget::study_trials`]); `--trials` is a count for this process. Both apply
+    /// when both are given; `[budget] time` is this process's time.
     pub fn budget(&self, trials: Option<usize>) -> Result<Budget> {
-        let trials = trials.or(self.budget.trials);
-        let mut b = match (trials, self.time) {
-            (Some(n), Some(t)) => Budget::trials(n).with_time(t),
-            (Some(n), None) => Budget::trials(n),
-            (None, Some(t)) => Budget::time(t),
-            (None, None) => bail!(
+        if trials.is_none() && self.budget.trials.is_none() && self.time.is_none() {
+            bail!(
                 "no budget: give --trials N, or [budget] trials = N or time = \"30m\" in the study \
                  file"
-            ),
-        };
+            );
+        }
+        let mut b = Budget::default();
+        if let Some(n) = trials {
+            b = b.with_trials(n);
+        }
+        if let Some(n) = self.budget.trials {
+            b = b.with_study_trials(n as u64);
+        }
+        if let Some(t) = self.time {
+            b = b.with_time(t);
+        }
         if let Some(n) = self.budget.max_failed {
             b = b.max_failed(n);
         }
@@ -674,9 +682,15 @@ impl Plan {
         Ok(b)
     }
 
-    /// The trial count and time limit of [`Plan::budget`], for the progress bar.
-    pub fn limits(&self, trials: Option<usize>) -> crate::output::Limits {
-        crate::output::Limits { trials: trials.or(self.budget.trials), time: self.time }
+    /// The trial count and time limit of [`Plan::budget`], for the progress bar: `--trials`, or
+    /// what the study-wide `[budget] trials` leaves beside the `stored` trials, whichever is less.
+    pub fn limits(&self, trials: Option<usize>, stored: usize) -> crate::output::Limits {
+        let left = self.budget.trials.map(|n| n.saturating_sub(stored));
+        let trials = match (trials, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        crate::output::Limits { trials, time: self.time }
     }
 }
 

@@ -14,6 +14,7 @@ mod run;
 mod serve;
 mod suggest;
 mod table;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +57,9 @@ enum Commands {
     Ask(ask::AskArgs),
     /// Finishes a trial started by ask: its value(s), or --state pruned|failed.
     Tell(ask::TellArgs),
+    /// Joins a study that `tunewise run` created (in a shared storage) and runs its trials here:
+    /// start one per machine, or many; see docs/distributed.md.
+    Worker(WorkerArgs),
 }
 
 /// The flags of `tunewise run`, as given.
@@ -81,6 +85,42 @@ pub struct RunArgs {
     #[command(flatten)]
     pub output: output::OutputArgs,
     /// The program and its arguments; `{name}` stands for parameter `name`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// The flags of `tunewise worker`, as given.
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// Storage URL of the shared study: postgres://… for many machines, or a SQLite file for
+    /// many processes on one machine.
+    #[arg(short, long, value_name = "URL")]
+    pub storage: String,
+    /// The study's name (as `tunewise run` created it).
+    #[arg(long, value_name = "NAME")]
+    pub study: String,
+    /// Trials at a time in this worker.
+    #[arg(short, long, value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
+    /// Trials this worker runs at most (the study file's budget.trials still caps the study's
+    /// total).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub trials: Option<usize>,
+    /// This worker's id, recorded on its trials; unique among live workers (default:
+    /// hostname-pid). A worker restarted with the same id takes back the trials it left.
+    #[arg(long, value_name = "ID")]
+    pub worker_id: Option<String>,
+    /// How long a running trial stays this worker's without a heartbeat (renewed four times
+    /// per lease); after it, another worker runs the trial again. Default 60s.
+    #[arg(long, value_name = "DURATION")]
+    pub lease: Option<String>,
+    /// A study file to use instead of the one stored in the study (same checks as `run`).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// How the trials are shown.
+    #[command(flatten)]
+    pub output: output::OutputArgs,
+    /// The program and its arguments, instead of the stored command.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 }
@@ -114,6 +154,7 @@ fn main() -> ExitCode {
         Commands::Enqueue(args) => manage::enqueue(args),
         Commands::Ask(args) => ask::ask(args),
         Commands::Tell(args) => ask::tell(args),
+        Commands::Worker(args) => worker::worker(args),
     };
     match result {
         Ok(code) => code,

@@ -191,6 +191,12 @@ impl Reporter {
             report.stop_reason.to_string()
         };
         let mut text = format!("{} trial(s) run; stopped because {reason}\n", report.trials);
+        if report.lost_trials > 0 {
+            text.push_str(&format!(
+                "{} trial(s) lost: this worker's lease expired and another worker ran them again\n",
+                report.lost_trials
+            ));
+        }
         text.push_str(&best_text(&best, study.directions().len()));
         if s.json {
             eprint!("{text}");
@@ -201,6 +207,7 @@ impl Reporter {
             let end = json!({
                 "event": "end",
                 "trials": report.trials,
+                "lost": report.lost_trials,
                 "complete": s.counts.complete,
                 "pruned": s.counts.pruned,
                 "failed": s.counts.failed,

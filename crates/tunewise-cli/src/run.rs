@@ -7,12 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
-use tunewise::{Flow, ParamValue, Study, Trial, TrialError};
+use tunewise::storage::Storage;
+use tunewise::{Budget, Flow, ParamValue, Study, StudyBuilder, Trial, TrialError};
 
 use crate::command::{self, RunError, Template};
 use crate::config::{self, Plan};
 use crate::open_storage;
-use crate::output::Reporter;
+use crate::output::{OutputArgs, Reporter};
 use crate::serve::{self, SocketDir};
 use crate::RunArgs;
 
@@ -25,21 +26,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         Some(path) => config::load(path)?,
         None => config::empty()?,
     };
-    if args.jobs == 0 {
-        bail!("-j/--jobs must be at least 1");
-    }
     let budget = plan.budget(args.trials)?;
     let argv = match (&plan.args, args.command.is_empty()) {
         (_, false) => args.command.clone(),
         (Some(a), true) => a.clone(),
         (None, true) => Vec::new(),
     };
-    let names: Vec<&str> = plan.params.iter().map(|p| p.name.as_str()).collect();
-    let template = Template::parse(&argv, &names)?;
-    if template.program().contains('{') {
-        bail!("the program (first word of the command) cannot hold a {{parameter}}");
-    }
-    command::find_program(&template.program())?;
+    let template = command_template(&plan, &argv, args.jobs)?;
 
     let url = args.storage.clone().unwrap_or_else(|| plan.storage.clone());
     let storage = open_storage(&url)?;
@@ -51,27 +44,77 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             args.config.as_ref().and_then(|p| p.file_stem()).map(|s| s.to_string_lossy().into())
         })
         .unwrap_or_else(|| "tunewise".to_owned());
+    let study = study_builder(&plan, &name, storage, default_worker_id())?
+        .load_if_exists(true)
+        .create()
+        .map_err(|e| anyhow!("{e}"))
+        .with_context(|| format!("cannot create or load the study '{name}' in '{url}'"))?;
+    store_definition(&study, args.config.as_deref(), &argv)?;
+    execute(&study, &plan, &template, budget, args.jobs, &url, &args.output, args.trials)
+}
+
+/// Checks `-j` and the command (its placeholders, and that its program exists on this
+/// machine) before anything is stored or run.
+pub(crate) fn command_template(plan: &Plan, argv: &[String], jobs: usize) -> Result<Template> {
+    if jobs == 0 {
+        bail!("-j/--jobs must be at least 1");
+    }
+    let names: Vec<&str> = plan.params.iter().map(|p| p.name.as_str()).collect();
+    let template = Template::parse(argv, &names)?;
+    if template.program().contains('{') {
+        bail!("the program (first word of the command) cannot hold a {{parameter}}");
+    }
+    command::find_program(&template.program())?;
+    Ok(template)
+}
+
+/// `hostname-pid`: tells the workers of a shared study apart (`tunewise trials` shows it).
+pub(crate) fn default_worker_id() -> String {
+    let host = whoami::hostname().unwrap_or_else(|_| "localhost".to_owned());
+    format!("{host}-{}", std::process::id())
+}
+
+/// A study builder with the plan's directions, sampler, pruner and seed.
+pub(crate) fn study_builder(
+    plan: &Plan,
+    name: &str,
+    storage: Arc<dyn Storage>,
+    worker_id: String,
+) -> Result<StudyBuilder> {
     let mut builder = Study::builder()
-        .name(&name)
+        .name(name)
         .directions(plan.directions.clone())
         .storage(storage)
         .sampler(plan.sampler()?)
-        .load_if_exists(true);
+        .worker_id(worker_id);
     if let Some(pruner) = plan.pruner()? {
         builder = builder.pruner(pruner);
     }
     if let Some(seed) = plan.seed {
         builder = builder.seed(seed);
     }
-    let study = builder
-        .create()
-        .map_err(|e| anyhow!("{e}"))
-        .with_context(|| format!("cannot create or load the study '{name}' in '{url}'"))?;
-    store_definition(&study, args.config.as_deref(), &argv)?;
-    let before = study.trials().map_err(|e| anyhow!("{e}"))?.len();
-    eprintln!("study '{name}' in {url}: {before} trial(s) so far");
+    Ok(builder)
+}
 
-    let reporter = Reporter::new(&args.output);
+/// Runs trials of `study` until `budget` stops them (or Ctrl-C), one line per trial on standard
+/// error, then prints the summary and the best trial. Shared by `run` and `worker`.
+pub(crate) fn execute(
+    study: &Study,
+    plan: &Plan,
+    template: &Template,
+    budget: Budget,
+    jobs: usize,
+    url: &str,
+    output: &OutputArgs,
+    trials: Option<usize>,
+) -> Result<ExitCode> {
+    let name = study.name();
+    let before = study.trials().map_err(|e| anyhow!("{e}"))?.len();
+    eprintln!("study '{name}' in {url}: {before} trial(s) so far (worker {})", study.worker_id());
+    // The programs inherit it (set before any thread starts).
+    std::env::set_var("TUNEWISE_WORKER_ID", study.worker_id());
+
+    let reporter = Reporter::new(output);
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let (flag, reporter) = (interrupted.clone(), reporter.clone());
@@ -101,21 +144,21 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
 
     let ctx = TrialContext {
-        plan: &plan,
-        template: &template,
+        plan,
+        template,
         interrupted: &interrupted,
         fatal: &fatal,
         params_dir: std::env::temp_dir(),
         sockets: SocketDir::default(),
     };
-    reporter.start(&study, plan.limits(args.trials))?;
-    let report = study.optimize_parallel(|trial| ctx.evaluate(trial), budget, args.jobs);
+    reporter.start(study, plan.limits(trials, before))?;
+    let report = study.optimize_parallel(|trial| ctx.evaluate(trial), budget, jobs);
     reporter.stop();
     let report = report.map_err(|e| anyhow!("{e}"))?;
     if let Some(message) = fatal.lock().ok().and_then(|mut f| f.take()) {
         bail!("{message}");
     }
-    reporter.finish(&report, interrupted.load(Ordering::SeqCst), &study)?;
+    reporter.finish(&report, interrupted.load(Ordering::SeqCst), study)?;
     if interrupted.load(Ordering::SeqCst) {
         return Ok(ExitCode::from(INTERRUPTED));
     }

@@ -7,6 +7,8 @@ use assert_cmd::Command;
 
 #[path = "it/manage.rs"]
 mod manage;
+#[path = "it/worker.rs"]
+mod worker;
 
 /// A study file in a fresh directory; the storage is a SQLite file next to it.
 struct Setup {
@@ -368,7 +370,8 @@ fn several_objectives_print_the_pareto_front() {
     let out = setup.run(&[], &["awk", "-v", "x={x}", "BEGIN { print x, x * x }"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("best (Pareto front"), "{}", stdout(&out));
-    let out = setup.run(&[], &["sh", "-c", "echo 1"]);
+    // Another study: this one holds its 6 trials ([budget] trials is the study's total).
+    let out = setup.run(&["--study", "one-value"], &["sh", "-c", "echo 1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("has 1 value(s) but the study has 2 objective(s)"));
 }

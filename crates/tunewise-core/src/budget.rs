@@ -22,8 +22,9 @@ pub const STOP_REASON_ATTR: &str = "stop_reason";
 
 /// How much [`Study::optimize`](crate::Study::optimize) may spend and when it may stop early.
 ///
-/// A number of trials and a wall-clock limit bound the run (at least one of them is required,
-/// so that a run always ends); the other limits stop it earlier. All combine: whichever comes
+/// A number of trials (for this run, or for the whole study) and a wall-clock limit bound the
+/// run (at least one of them is required, so that a run always ends); the other limits stop it
+/// earlier. All combine: whichever comes
 /// first stops the run, and [`StopReason`] says which. A trial that has started is always
 /// finished. Every limit is checked after each trial this run finishes; settings are checked
 /// when the run starts, and a bad one is refused with [`Error::InvalidConfig`] naming it.
@@ -42,6 +43,7 @@ pub const STOP_REASON_ATTR: &str = "stop_reason";
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Budget {
     pub(crate) trials: Option<usize>,
+    pub(crate) study_trials: Option<u64>,
     pub(crate) time: Option<Duration>,
     pub(crate) max_failed: Option<usize>,
     pub(crate) target: Option<f64>,
@@ -54,6 +56,30 @@ impl Budget {
     /// At most `n` trials.
     pub fn trials(n: usize) -> Self {
         Budget { trials: Some(n), ..Budget::default() }
+    }
+
+    /// At most `n` trials in the whole study: trials of earlier runs and of every other worker
+    /// sharing the study count, in any state (complete, pruned, failed, running or waiting).
+    /// For many workers: each stops when the study holds `n` trials and every one of them has
+    /// finished, so together they run exactly `n` (minus those already in the study).
+    ///
+    /// Exact however many workers share the study: the storage checks the count and claims the
+    /// trial in one transaction ([`Storage::start_trial_capped`](crate::storage::Storage)),
+    /// and a new trial is numbered below `n` or not created. While the study holds `n` trials
+    /// but some still run elsewhere, a worker waits (it checks a few times per lease, at
+    /// least once a second) rather than stop: a trial whose worker died comes back when its
+    /// lease expires, and a waiting worker runs it again. So a trial from
+    /// [`Study::ask`](crate::Study::ask) that is never told keeps workers waiting until the
+    /// time limit, if any. Waiting trials numbered `n` or more (enqueued beyond the budget)
+    /// are left waiting.
+    pub fn study_trials(n: u64) -> Self {
+        Budget { study_trials: Some(n), ..Budget::default() }
+    }
+
+    /// Adds a study-wide trial limit (see [`study_trials`](Self::study_trials)).
+    pub fn with_study_trials(mut self, n: u64) -> Self {
+        self.study_trials = Some(n);
+        self
     }
 
     /// No new trial after `limit` has passed.
@@ -116,11 +142,11 @@ impl Budget {
     /// Checks the settings for a study with `objectives` objectives.
     pub(crate) fn validate(&self, objectives: usize) -> Result<()> {
         let bad = |m: String| Err(Error::InvalidConfig(m));
-        if self.trials.is_none() && self.time.is_none() {
+        if self.trials.is_none() && self.study_trials.is_none() && self.time.is_none() {
             return bad(
                 "the budget has neither a number of trials nor a time limit; the study might \
-                 never stop. Use Budget::trials(n) or Budget::time(d), and add the other limits \
-                 to it"
+                 never stop. Use Budget::trials(n), Budget::study_trials(n) or Budget::time(d), \
+                 and add the other limits to it"
                     .into(),
             );
         }
@@ -309,6 +335,11 @@ impl GoodEnough {
 pub enum StopReason {
     /// The number of trials of the budget was reached.
     TrialBudget,
+    /// The study holds the trials of [`Budget::study_trials`], all finished.
+    StudyTrialBudget {
+        /// The study-wide number of trials.
+        trials: u64,
+    },
     /// The wall-clock limit of the budget was reached.
     TimeLimit,
     /// A callback asked to stop.
@@ -357,6 +388,12 @@ impl fmt::Display for StopReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StopReason::TrialBudget => f.write_str("the trial budget was used"),
+            StopReason::StudyTrialBudget { trials } => {
+                write!(
+                    f,
+                    "the trial budget was used: the study holds its {trials} trials, all finished"
+                )
+            }
             StopReason::TimeLimit => f.write_str("the time limit was reached"),
             StopReason::Callback => f.write_str("a callback stopped the study"),
             StopReason::SearchSpaceExhausted => f.write_str("the search space is exhausted"),

@@ -416,8 +416,13 @@ impl StudyInner {
     }
 
     /// Claims or creates a trial and prepares its relative sample. `None` when the sampler is
-    /// exhausted.
-    fn start(self: &Arc<Self>, lease: Option<Duration>) -> Result<Option<Trial>> {
+    /// exhausted; `Some(None)` when the study already holds `cap` trials (see
+    /// [`Budget::study_trials`]).
+    fn start(
+        self: &Arc<Self>,
+        lease: Option<Duration>,
+        cap: Option<u64>,
+    ) -> Result<Option<Option<Trial>>> {
         let guard = lock(&self.start_lock);
         self.sync()?;
         if self
@@ -426,7 +431,20 @@ impl StudyInner {
         {
             return Ok(None);
         }
-        let record = self.storage.start_trial(self.record.id, &self.worker_id, lease)?;
+        let record = match cap {
+            None => self.storage.start_trial(self.record.id, &self.worker_id, lease)?,
+            Some(max) => {
+                match self.storage.start_trial_capped(
+                    self.record.id,
+                    &self.worker_id,
+                    lease,
+                    max,
+                )? {
+                    Some(record) => record,
+                    None => return Ok(Some(None)),
+                }
+            }
+        };
         let mut trial = Trial {
             study: self.clone(),
             lease: Lease::of(self.record.id, &record),
@@ -451,7 +469,7 @@ impl StudyInner {
             trial.relative_space = space;
         }
         drop(cache);
-        Ok(Some(trial))
+        Ok(Some(Some(trial)))
     }
 }
 
@@ -622,7 +640,7 @@ impl Study {
     /// Starts a trial for an outer loop to evaluate; give its result to [`tell`](Self::tell).
     /// The trial's lease never expires (nothing renews it), so it waits as long as the loop needs.
     pub fn ask(&self) -> Result<Trial> {
-        self.inner.start(None)?.ok_or_else(|| {
+        self.inner.start(None, None)?.flatten().ok_or_else(|| {
             Error::SearchSpaceExhausted("the sampler has no new point to propose".into())
         })
     }
@@ -864,6 +882,8 @@ enum Outcome {
     Lost,
     /// The sampler had nothing left to propose; no trial was started.
     Exhausted,
+    /// The study holds its [`Budget::study_trials`]; no trial was started.
+    Full,
 }
 
 /// The shared state of one `optimize` call.
@@ -911,6 +931,21 @@ where
                 }
             }
             match self.one_trial() {
+                Ok(Outcome::Full) => {
+                    if self.budget.trials.is_some() {
+                        self.started_count.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    match self.study_budget_done() {
+                        Ok(true) => {
+                            let trials = self.budget.study_trials.unwrap_or_default();
+                            return self.halt(StopReason::StudyTrialBudget { trials });
+                        }
+                        // Trials of the budget still run (here or elsewhere): wait, to take
+                        // over any whose worker dies.
+                        Ok(false) => std::thread::sleep(self.poll_period()),
+                        Err(e) => return self.fail(e),
+                    }
+                }
                 Ok(Outcome::Lost) => {
                     self.lost_count.fetch_add(1, Ordering::SeqCst);
                 }
@@ -942,10 +977,27 @@ where
         }
     }
 
+    /// Whether every trial of the study-wide budget has finished.
+    fn study_budget_done(&self) -> Result<bool> {
+        let cap = self.budget.study_trials.unwrap_or_default();
+        let trials = self.study.trials()?;
+        Ok(trials.len() as u64 >= cap
+            && trials.iter().take(cap as usize).all(|t| t.state.is_finished()))
+    }
+
+    /// How long a worker waits before looking again for a trial of a full study.
+    fn poll_period(&self) -> Duration {
+        (self.study.inner.lease_duration / 4).min(Duration::from_secs(1))
+    }
+
     fn one_trial(&self) -> Result<Outcome> {
         let inner = &self.study.inner;
-        let Some(mut trial) = inner.start(Some(inner.lease_duration))? else {
+        let Some(started) = inner.start(Some(inner.lease_duration), self.budget.study_trials)?
+        else {
             return Ok(Outcome::Exhausted);
+        };
+        let Some(mut trial) = started else {
+            return Ok(Outcome::Full);
         };
         let lease = trial.lease.clone();
         lock(&self.heartbeat.leases).insert(lease.trial_id, lease.clone());

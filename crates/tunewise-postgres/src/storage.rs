@@ -44,6 +44,19 @@ const Q_INSERT_TRIAL: &str = concat!(
 );
 const Q_START_TRIAL: &str =
     concat!("SELECT ", trial_columns!(), " FROM tunewise_start_trial($1, $2, $3, $4, $5)");
+/// `start_trial` for a study-wide budget: the claim is undone when the trial it returns is
+/// numbered `$6` or more. The function cannot be told to stop short, and adding an argument
+/// would change the schema; so the filter raises an error (a division by zero, which the
+/// planner cannot fold away since it divides a column), and the error rolls the whole statement
+/// back, claim included. One statement, as every state change: no lock outlives the call.
+const Q_START_TRIAL_CAPPED: &str = concat!(
+    "SELECT ",
+    trial_columns!(),
+    " FROM tunewise_start_trial($1, $2, $3, $4, $5) \
+     WHERE CASE WHEN number >= $6 THEN number / 0 = 0 ELSE true END"
+);
+/// SQLSTATE of a division by zero: here, the capped claim refused.
+const OVER_CAP: &str = "22012";
 const Q_RENEW: &str = "SELECT tunewise_renew_lease($1, $2, $3, $4, $5)";
 const Q_SET_PARAMS: &str = "SELECT tunewise_set_params($1, $2, $3, $4, $5, $6)";
 const Q_TRIAL_ATTR: &str = "SELECT tunewise_set_trial_attr($1, $2, $3, $4, $5, $6)";
@@ -452,6 +465,27 @@ impl Storage for PostgresStorage {
             self.decode_one(c, study, &rows)
         })?;
         Ok(Arc::new(trial))
+    }
+
+    fn start_trial_capped(
+        &self,
+        study: StudyId,
+        worker: &str,
+        lease: Option<Duration>,
+        max_trials: u64,
+    ) -> Result<Option<Arc<FrozenTrial>>> {
+        let lease = lease.map(lease_ms);
+        let token = self.token();
+        let max = i64::try_from(max_trials).unwrap_or(i64::MAX);
+        self.run(Ctx::study("start_trial_capped", study), |c, retry| {
+            let args: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
+                [&sid(study), &worker, &lease, &token, &retry, &max];
+            match c.query(Q_START_TRIAL_CAPPED, &args) {
+                Ok(rows) => self.decode_one(c, study, &rows).map(|t| Some(Arc::new(t))),
+                Err(Fail::Db { code, .. }) if code == OVER_CAP => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
     }
 
     fn renew_lease(&self, lease: &Lease, duration: Duration) -> Result<()> {

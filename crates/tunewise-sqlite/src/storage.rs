@@ -58,6 +58,107 @@ impl SqliteStorage {
         self.commits.load(Ordering::Relaxed)
     }
 
+    /// `start_trial`, or `start_trial_capped` with `max`: one `BEGIN IMMEDIATE` transaction.
+    fn start(
+        &self,
+        study: StudyId,
+        worker: &str,
+        lease: Option<Duration>,
+        max: Option<u64>,
+    ) -> Result<Option<Arc<FrozenTrial>>> {
+        let study = int(study.0);
+        self.write_relaxed("start_trial", |db| {
+            if let Some(max) = max {
+                // The number of the trial the claim below would return, checked first; the
+                // write lock held since BEGIN IMMEDIATE keeps it true until the claim.
+                let next: Option<i64> = db
+                    .conn
+                    .prepare_cached(&format!(
+                        "SELECT coalesce(\
+                           (SELECT number FROM trials WHERE study_id = ?1 AND state = 'waiting' \
+                            ORDER BY number LIMIT 1), \
+                           (SELECT number FROM trials WHERE study_id = ?1 AND state = 'running' \
+                            AND lease_expires <= {DB_NOW_MS} ORDER BY number LIMIT 1), \
+                           (SELECT next_number FROM studies WHERE id = ?1))"
+                    ))?
+                    .query_row([study], |r| r.get(0))?;
+                if next.is_some_and(|n| n >= int(max)) {
+                    return Ok(None);
+                }
+            }
+            let (seq, next, now_ms): (i64, i64, i64) = db
+                .conn
+                .prepare_cached(&format!(
+                    "UPDATE studies SET seq = seq + 1 WHERE id = ?1 \
+                     RETURNING seq, next_number, {DB_NOW_MS}"
+                ))?
+                .query_row([study], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?
+                .ok_or_else(|| study_not_found(study))?;
+            let expires = lease.map(|d| now_ms.saturating_add(ms(d)));
+            let started = codec::micros(codec::now());
+
+            // 1. The oldest waiting trial.
+            let sql = format!(
+                "UPDATE trials SET state = 'running', worker_id = ?2, lease_expires = ?3, \
+                 datetime_start = ?4, seq = ?5 \
+                 WHERE id = (SELECT id FROM trials WHERE study_id = ?1 AND state = 'waiting' \
+                             ORDER BY number LIMIT 1) \
+                 RETURNING {TRIAL_COLUMNS}"
+            );
+            if let Some(t) =
+                db.returned(study, &sql, params![study, worker, expires, started, seq])?
+            {
+                return Ok(Some(Arc::new(t)));
+            }
+
+            // 2. A running trial whose lease expired, as its next attempt.
+            let expired = db
+                .conn
+                .prepare_cached(
+                    "SELECT id, params, fixed_params FROM trials \
+                     WHERE study_id = ?1 AND state = 'running' AND lease_expires <= ?2 \
+                     ORDER BY number LIMIT 1",
+                )?
+                .query_row(params![study, now_ms], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Option<Vec<u8>>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                })
+                .optional()?;
+            if let Some((id, params, fixed)) = expired {
+                let fixed = db.requeue(study, id, params.as_deref(), fixed.as_deref())?;
+                let sql = format!(
+                    "UPDATE trials SET attempt = attempt + 1, params = NULL, fixed_params = ?2, \
+                     worker_id = ?3, lease_expires = ?4, datetime_start = ?5, seq = ?6, \
+                     reported = 0 \
+                     WHERE id = ?1 RETURNING {TRIAL_COLUMNS}"
+                );
+                let args = params![id, fixed, worker, expires, started, seq];
+                let t = db
+                    .returned(study, &sql, args)?
+                    .ok_or_else(|| Error::Storage("the reclaimed trial vanished".into()))?;
+                return Ok(Some(Arc::new(t)));
+            }
+
+            // 3. A new trial, numbered by the study's counter.
+            let sql = format!(
+                "INSERT INTO trials (study_id, number, state, worker_id, lease_expires, \
+                 datetime_start, seq) VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6) \
+                 RETURNING {TRIAL_COLUMNS}"
+            );
+            let t = db
+                .returned(study, &sql, params![study, next, worker, expires, started, seq])?
+                .ok_or_else(|| Error::Storage("the insert returned no row".into()))?;
+            db.conn
+                .prepare_cached("UPDATE studies SET next_number = next_number + 1 WHERE id = ?1")?
+                .execute([study])?;
+            Ok(Some(Arc::new(t)))
+        })
+    }
+
     /// The schema version of the file (this build's [`SCHEMA_VERSION`](crate::SCHEMA_VERSION) once opened).
     pub fn schema_version(&self) -> Result<u32> {
         self.read("reading the schema version", |db| Ok(schema::version(&db.conn)?.unwrap_or(0)))
@@ -203,79 +304,18 @@ impl Storage for SqliteStorage {
         worker: &str,
         lease: Option<Duration>,
     ) -> Result<Arc<FrozenTrial>> {
-        let study = int(study.0);
-        self.write_relaxed("start_trial", |db| {
-            let (seq, next, now_ms): (i64, i64, i64) = db
-                .conn
-                .prepare_cached(&format!(
-                    "UPDATE studies SET seq = seq + 1 WHERE id = ?1 \
-                     RETURNING seq, next_number, {DB_NOW_MS}"
-                ))?
-                .query_row([study], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?
-                .ok_or_else(|| study_not_found(study))?;
-            let expires = lease.map(|d| now_ms.saturating_add(ms(d)));
-            let started = codec::micros(codec::now());
+        self.start(study, worker, lease, None)?
+            .ok_or_else(|| Error::Storage("start_trial without a cap claimed nothing".into()))
+    }
 
-            // 1. The oldest waiting trial.
-            let sql = format!(
-                "UPDATE trials SET state = 'running', worker_id = ?2, lease_expires = ?3, \
-                 datetime_start = ?4, seq = ?5 \
-                 WHERE id = (SELECT id FROM trials WHERE study_id = ?1 AND state = 'waiting' \
-                             ORDER BY number LIMIT 1) \
-                 RETURNING {TRIAL_COLUMNS}"
-            );
-            if let Some(t) =
-                db.returned(study, &sql, params![study, worker, expires, started, seq])?
-            {
-                return Ok(Arc::new(t));
-            }
-
-            // 2. A running trial whose lease expired, as its next attempt.
-            let expired = db
-                .conn
-                .prepare_cached(
-                    "SELECT id, params, fixed_params FROM trials \
-                     WHERE study_id = ?1 AND state = 'running' AND lease_expires <= ?2 \
-                     ORDER BY number LIMIT 1",
-                )?
-                .query_row(params![study, now_ms], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, Option<Vec<u8>>>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                    ))
-                })
-                .optional()?;
-            if let Some((id, params, fixed)) = expired {
-                let fixed = db.requeue(study, id, params.as_deref(), fixed.as_deref())?;
-                let sql = format!(
-                    "UPDATE trials SET attempt = attempt + 1, params = NULL, fixed_params = ?2, \
-                     worker_id = ?3, lease_expires = ?4, datetime_start = ?5, seq = ?6, \
-                     reported = 0 \
-                     WHERE id = ?1 RETURNING {TRIAL_COLUMNS}"
-                );
-                let args = params![id, fixed, worker, expires, started, seq];
-                let t = db
-                    .returned(study, &sql, args)?
-                    .ok_or_else(|| Error::Storage("the reclaimed trial vanished".into()))?;
-                return Ok(Arc::new(t));
-            }
-
-            // 3. A new trial, numbered by the study's counter.
-            let sql = format!(
-                "INSERT INTO trials (study_id, number, state, worker_id, lease_expires, \
-                 datetime_start, seq) VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6) \
-                 RETURNING {TRIAL_COLUMNS}"
-            );
-            let t = db
-                .returned(study, &sql, params![study, next, worker, expires, started, seq])?
-                .ok_or_else(|| Error::Storage("the insert returned no row".into()))?;
-            db.conn
-                .prepare_cached("UPDATE studies SET next_number = next_number + 1 WHERE id = ?1")?
-                .execute([study])?;
-            Ok(Arc::new(t))
-        })
+    fn start_trial_capped(
+        &self,
+        study: StudyId,
+        worker: &str,
+        lease: Option<Duration>,
+        max_trials: u64,
+    ) -> Result<Option<Arc<FrozenTrial>>> {
+        self.start(study, worker, lease, Some(max_trials))
     }
 
     fn renew_lease(&self, lease: &Lease, duration: Duration) -> Result<()> {

@@ -19,7 +19,10 @@
 //!   nothing; of eight threads finishing one trial at once, exactly one succeeds;
 //! - `trials_since`: exactly the trials changed after a cursor, each once, in its latest state,
 //!   and a cursor that grows with every change;
-//! - `release_worker`: a worker's running trials go back to waiting with attempt + 1.
+//! - `release_worker`: a worker's running trials go back to waiting with attempt + 1;
+//! - `start_trial_capped`: eight threads with a cap of 20 create trials 0 to 19, each once, and
+//!   nothing more; a full study refuses without a change; an expired lease below the cap is
+//!   still reclaimed; a waiting trial at or beyond the cap stays waiting.
 //!
 //! Study names carry a random suffix and every study is deleted at the end, so a backend may
 //! run the suite against a shared, non-empty database. Leases of a few hundred milliseconds
@@ -66,6 +69,7 @@ pub fn check_storage(make: &dyn Fn() -> Arc<dyn Storage>) {
     incremental_reads(&*make());
     release_worker(&*make());
     leases(&*make());
+    capped_claims(make());
 }
 
 /// A study name no other run uses.
@@ -767,4 +771,60 @@ fn leases(s: &dyn Storage) {
     assert_eq!(h.number, 5, "storage conformance: a lease of None must never expire");
     assert_eq!(trial(s, st.id, c.number).attempt, 0, "a lease of None must never expire");
     delete(s, &st);
+}
+
+/// `start_trial_capped`: exactly the cap, however many claim at once.
+fn capped_claims(s: Arc<dyn Storage>) {
+    const CAP: u64 = 20;
+    let st = create(&*s, "capped", &[Direction::Minimize]);
+    let capped = |worker: &str, lease: Option<Duration>, max: u64| {
+        ok(SUITE, s.start_trial_capped(st.id, worker, lease, max), "start_trial_capped")
+    };
+    let mut got: Vec<u64> = Vec::new();
+    thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let capped = &capped;
+                scope.spawn(move || {
+                    let worker = format!("w{i}");
+                    std::iter::from_fn(|| capped(&worker, None, CAP).map(|t| t.number))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(out) => got.extend(out),
+                Err(_) => panic!("storage conformance: a capped claiming thread panicked"),
+            }
+        }
+    });
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        (0..CAP).collect::<Vec<_>>(),
+        "storage conformance: eight workers capped at {CAP} must create trials 0..{CAP}, each once"
+    );
+    assert!(capped("w", None, CAP).is_none(), "storage conformance: a full study gave a trial");
+    let all = ok(SUITE, s.trials_since(st.id, 0), "trials_since");
+    assert_eq!(all.trials.len() as u64, CAP, "storage conformance: a refused claim left a trial");
+    delete(&*s, &st);
+
+    let st2 = create(&*s, "capped-lease", &[Direction::Minimize]);
+    let capped = |worker: &str, lease: Option<Duration>, max: u64| {
+        ok(SUITE, s.start_trial_capped(st2.id, worker, lease, max), "start_trial_capped")
+    };
+    let lease = Duration::from_millis(150);
+    let first = capped("a", Some(lease), 1).map(|t| (t.number, t.attempt));
+    assert_eq!(first, Some((0, 0)), "storage conformance: the first capped claim");
+    assert!(capped("b", Some(lease), 1).is_none(), "a live lease must not be claimed");
+    thread::sleep(lease * 3);
+    let again = capped("b", Some(lease), 1).map(|t| (t.number, t.attempt));
+    assert_eq!(again, Some((0, 1)), "storage conformance: an expired lease below the cap");
+    let queued = insert(&*s, st2.id, &waiting(&[]));
+    assert_eq!(queued.number, 1);
+    assert!(capped("c", None, 1).is_none(), "a waiting trial beyond the cap was claimed");
+    assert_eq!(trial(&*s, st2.id, 1).state, TrialState::Waiting, "a refused claim changed it");
+    assert_eq!(capped("c", None, 2).map(|t| t.number), Some(1), "the waiting trial, cap 2");
+    delete(&*s, &st2);
 }

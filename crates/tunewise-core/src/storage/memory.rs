@@ -119,6 +119,61 @@ impl InMemoryStorage {
         Self::default()
     }
 
+    /// `start_trial`, or `start_trial_capped` with `max`: one critical section.
+    fn start(
+        &self,
+        study: StudyId,
+        worker: &str,
+        lease: Option<Duration>,
+        max: Option<u64>,
+    ) -> Result<Option<Arc<FrozenTrial>>> {
+        let mut inner = self.lock();
+        let id = inner.new_trial_id();
+        let data = inner.study(study)?;
+        let now = Instant::now();
+        let deadline = lease.map(|d| now + d);
+
+        let is_waiting =
+            |n: &u64| data.trials.get(*n as usize).is_some_and(|t| t.state == TrialState::Waiting);
+        let waiting = data.waiting.iter().copied().find(is_waiting);
+        let expired =
+            || data.running.iter().find(|(_, d)| d.is_some_and(|d| d <= now)).map(|(n, _)| *n);
+        let claimed = waiting.or_else(expired);
+        let number = claimed.unwrap_or(data.trials.len() as u64);
+        if max.is_some_and(|max| number >= max) {
+            return Ok(None);
+        }
+        let worker: Arc<str> = match &data.last_worker {
+            Some(w) if **w == *worker => w.clone(),
+            _ => data.last_worker.insert(Arc::from(worker)).clone(),
+        };
+        if waiting.is_some() {
+            // Entries before it are trials no longer waiting: drop them with it.
+            while data.waiting.pop_front().is_some_and(|n| n != number) {}
+        }
+        match claimed {
+            Some(number) => {
+                let slot = &mut data.trials[number as usize];
+                let trial = Arc::make_mut(slot);
+                if trial.state == TrialState::Running {
+                    StudyData::requeue_params(trial);
+                }
+                trial.state = TrialState::Running;
+                trial.worker_id = Some(worker);
+                trial.datetime_start = Some(Utc::now());
+                data.touch(number);
+            }
+            None => {
+                let mut trial = FrozenTrial::new(id, number, TrialState::Running);
+                trial.worker_id = Some(worker);
+                trial.datetime_start = Some(Utc::now());
+                data.push(trial);
+            }
+        }
+        data.running.insert(number, deadline);
+        Ok(Some(data.trials[number as usize].clone()))
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-written record: every change is
         // built before it is stored. So a poisoned lock is safe to keep using.
@@ -220,42 +275,18 @@ impl Storage for InMemoryStorage {
         worker: &str,
         lease: Option<Duration>,
     ) -> Result<Arc<FrozenTrial>> {
-        let mut inner = self.lock();
-        let id = inner.new_trial_id();
-        let data = inner.study(study)?;
-        let now = Instant::now();
-        let deadline = lease.map(|d| now + d);
-        let worker: Arc<str> = match &data.last_worker {
-            Some(w) if **w == *worker => w.clone(),
-            _ => data.last_worker.insert(Arc::from(worker)).clone(),
-        };
+        self.start(study, worker, lease, None)?
+            .ok_or_else(|| Error::Storage("start_trial without a cap claimed nothing".into()))
+    }
 
-        let waiting = std::iter::from_fn(|| data.waiting.pop_front())
-            .find(|n| data.trials.get(*n as usize).is_some_and(|t| t.state == TrialState::Waiting));
-        let expired =
-            || data.running.iter().find(|(_, d)| d.is_some_and(|d| d <= now)).map(|(n, _)| *n);
-        let number = match waiting.or_else(expired) {
-            Some(number) => {
-                let slot = &mut data.trials[number as usize];
-                let trial = Arc::make_mut(slot);
-                if trial.state == TrialState::Running {
-                    StudyData::requeue_params(trial);
-                }
-                trial.state = TrialState::Running;
-                trial.worker_id = Some(worker);
-                trial.datetime_start = Some(Utc::now());
-                data.touch(number);
-                number
-            }
-            None => {
-                let mut trial = FrozenTrial::new(id, data.trials.len() as u64, TrialState::Running);
-                trial.worker_id = Some(worker);
-                trial.datetime_start = Some(Utc::now());
-                data.push(trial).number
-            }
-        };
-        data.running.insert(number, deadline);
-        Ok(data.trials[number as usize].clone())
+    fn start_trial_capped(
+        &self,
+        study: StudyId,
+        worker: &str,
+        lease: Option<Duration>,
+        max_trials: u64,
+    ) -> Result<Option<Arc<FrozenTrial>>> {
+        self.start(study, worker, lease, Some(max_trials))
     }
 
     fn renew_lease(&self, lease: &Lease, duration: Duration) -> Result<()> {

@@ -134,6 +134,30 @@ pub trait Storage: Send + Sync + fmt::Debug {
         lease: Option<Duration>,
     ) -> Result<Arc<FrozenTrial>>;
 
+    /// Like [`start_trial`](Self::start_trial), for a study-wide trial budget: claims the trial
+    /// `start_trial` would claim, unless that trial is numbered `max_trials` or more (a new
+    /// trial when the study already holds `max_trials` trials, or a waiting or abandoned trial
+    /// beyond them); then nothing changes and the answer is `None`. The check and the claim are
+    /// one transaction, so workers sharing the study never create more than `max_trials`
+    /// trials between them.
+    ///
+    /// The default implementation refuses with [`Error::InvalidConfig`]: a storage that
+    /// supports the study-wide budget overrides it (the three of tunewise do).
+    fn start_trial_capped(
+        &self,
+        study: StudyId,
+        worker: &str,
+        lease: Option<Duration>,
+        max_trials: u64,
+    ) -> Result<Option<Arc<FrozenTrial>>> {
+        let _ = (study, worker, lease, max_trials);
+        Err(Error::InvalidConfig(
+            "this storage cannot cap the number of trials of a study (start_trial_capped); use \
+             a number of trials per run (Budget::trials) instead of Budget::study_trials"
+                .into(),
+        ))
+    }
+
     /// Renews the lease of a running trial for another `duration`.
     fn renew_lease(&self, lease: &Lease, duration: Duration) -> Result<()>;
 

@@ -400,3 +400,48 @@ fn budget_types_are_send_and_sync() {
     check::<GoodEnough>();
     check::<StopReason>();
 }
+
+#[test]
+fn a_study_wide_budget_counts_every_worker_and_earlier_runs() {
+    let storage: Arc<dyn Storage> = Arc::new(InMemoryStorage::new());
+    let open = |worker: &str| {
+        Study::builder()
+            .name("shared")
+            .storage(storage.clone())
+            .worker_id(worker)
+            .load_if_exists(true)
+            .create()
+            .unwrap()
+    };
+    let objective = |t: &mut Trial| -> Result<f64, TrialError> {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        Ok(t.suggest_float("x", 0.0, 1.0)?)
+    };
+    // An earlier run left 3 trials; four workers of two threads each share the other 22.
+    let first = open("first").optimize(objective, Budget::trials(3)).unwrap();
+    assert_eq!(first.trials, 3);
+    let reports: Vec<OptimizeReport> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let study = open(&format!("w{i}"));
+                scope.spawn(move || {
+                    study.optimize_parallel(objective, Budget::study_trials(25), 2).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(reports.iter().map(|r| r.trials).sum::<usize>(), 22);
+    for r in &reports {
+        assert_eq!(r.stop_reason, StopReason::StudyTrialBudget { trials: 25 });
+    }
+    let trials = open("check").trials().unwrap();
+    let numbers: Vec<u64> = trials.iter().map(|t| t.number).collect();
+    assert_eq!(numbers, (0..25).collect::<Vec<_>>());
+    assert!(trials.iter().all(|t| t.state == TrialState::Complete));
+    // A full study runs nothing; a per-run count on top of it is a second limit.
+    let again = open("late").optimize(objective, Budget::study_trials(25)).unwrap();
+    assert_eq!((again.trials, again.stop_reason), (0, StopReason::StudyTrialBudget { trials: 25 }));
+    let both = open("late").optimize(objective, Budget::trials(2).with_study_trials(40)).unwrap();
+    assert_eq!((both.trials, both.stop_reason), (2, StopReason::TrialBudget));
+}

@@ -174,6 +174,15 @@ impl Storage for NoCursor {
     ) -> Result<Arc<FrozenTrial>> {
         self.0.start_trial(study, worker, lease)
     }
+    fn start_trial_capped(
+        &self,
+        study: StudyId,
+        worker: &str,
+        lease: Option<Duration>,
+        max_trials: u64,
+    ) -> Result<Option<Arc<FrozenTrial>>> {
+        self.0.start_trial_capped(study, worker, lease, max_trials)
+    }
     fn renew_lease(&self, lease: &Lease, duration: Duration) -> Result<()> {
         self.0.renew_lease(lease, duration)
     }
