@@ -713,11 +713,12 @@ impl Halving {
 
 /// How many points rank strictly ahead of the judged point `own` (two objectives, values to
 /// minimize) at a rung holding the finished points `points` (in lexicographic order, sorted
-/// into `fronts`; `own_cached`, the judged trial's own finished value, among them, not counted) and the running trials' points `others`; or,
-/// as soon as it is known to be at least `enough`, some number at least `enough`. `None` if
-/// the bounds below failed (they cannot; the caller then ranks the points from scratch).
+/// into `fronts`; `own_cached`, the judged trial's own finished value, among them, not
+/// counted) and the running trials' points `others`; or, as soon as it is known to be at least
+/// `enough`, some number at least `enough`. `None` if the bounds below failed (they cannot; the
+/// caller then ranks the points from scratch).
 ///
-/// On the cached fronts of the finished points (rebuilt only when those change): adding a
+/// On the cached fronts of the finished points (updated only when those change): adding a
 /// point can only push points to later fronts, and a point `p` the judged one does not
 /// dominate has in its longest chain of dominators at most `e` of the added points (the
 /// running ones the judged one does not dominate), so its front among all points is between
@@ -726,7 +727,8 @@ impl Halving {
 /// front before `r0 − e` ranks ahead of it: that count alone often prunes it (an exact quick
 /// reject). Otherwise one pass in lexicographic order places each point the judged one does
 /// not dominate in its front, starting the search at its cached front (usually one dominance
-/// test), and the crowding distance is computed over the judged point's front.
+/// test; the points in fronts before every added point's are only counted), and the crowding
+/// distance is computed over the judged point's front.
 fn two_objectives(
     points: &[f64],
     fronts: &Fronts,
@@ -746,8 +748,8 @@ fn two_objectives(
     // The judged point's front is at most `r0` plus the running points that dominate it.
     let limit = r0 + rivals.iter().filter(|o| dominates2(**o, own)).count();
     // The running points and the judged one, in lexicographic order (the judged point first
-    // among equal points), each placed before the cached points equal to it.
-    // With their fronts among the finished points, lower bounds of their fronts now.
+    // among equal points), each placed before the cached points equal to it, with their fronts
+    // among the finished points (lower bounds of their fronts now).
     let mut inserts: Vec<([f64; 2], bool, usize)> =
         rivals.iter().map(|o| (*o, false, fronts.front_of(*o))).collect();
     inserts.push((own, true, r0));
@@ -820,7 +822,8 @@ struct Sweep {
     r0: usize,
     /// The points left out of the pass, all in earlier fronts than the judged point's.
     before: usize,
-    /// Points placed in a front before the judged one's (before `r0` until it is placed).
+    /// Points known to be in a front before the judged one's (before `r0` until it is placed),
+    /// those left out of the pass included.
     ahead: usize,
 }
 
