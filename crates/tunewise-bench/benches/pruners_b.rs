@@ -22,7 +22,7 @@
 //! - `pruners_b/successive_halving_2obj_near_pruned/1000`: the judged trial nearer the front
 //!   (values `0.35 + 1/step`): too few points are surely ahead for that quick reject, so one
 //!   pass over the rung places the points in their fronts; it is pruned at the first rung,
-//!   near the end of the pass.
+//!   once enough points are found ahead.
 //! - `pruners_b/successive_halving_2obj_near_promoted/1000`: `0.3 + 1/step`: promoted at every
 //!   rung, each after a full pass and the crowding distance of its front (the most work).
 //! - `pruners_b/successive_halving_2obj_middle_changed/1000`: the middle case's first call
