@@ -15,9 +15,19 @@
 //!   objective and worst on the other: it dominates nobody (found in O(1): it is strictly below
 //!   every other point on one objective, so first in its front).
 //! - `pruners_b/successive_halving_2obj_middle/1000`: the same with a judged trial in the middle
-//!   of the rung (about a quarter of the points dominate it, too few for the quick reject; too
-//!   many points are below it for the quick accept): the general path, one pass over the rung
-//!   and a non-dominated sort of the points it does not dominate. It is pruned at the first rung.
+//!   of the rung (about a quarter of the points dominate it, too few for the count of its
+//!   dominators to prune it; too many points are below it for the quick accept). It is pruned
+//!   at the first rung by the cached fronts alone: the finished points in the fronts before its
+//!   own, less as many fronts as there are running points, fill the quota.
+//! - `pruners_b/successive_halving_2obj_near_pruned/1000`: the judged trial nearer the front
+//!   (values `0.35 + 1/step`): too few points are surely ahead for that quick reject, so one
+//!   pass over the rung places the points in their fronts; it is pruned at the first rung,
+//!   once enough points are found ahead.
+//! - `pruners_b/successive_halving_2obj_near_promoted/1000`: `0.3 + 1/step`: promoted at every
+//!   rung, each after a full pass and the crowding distance of its front (the most work).
+//! - `pruners_b/successive_halving_2obj_middle_changed/1000`: the middle case's first call
+//!   after a trial finished (its value added to each rung, the rung's fronts brought up to
+//!   date). Each timed call follows an untimed one that rebuilds the whole cache.
 //!
 //! Run with `cargo bench -p tunewise-bench --bench pruners_b`.
 // `criterion_group!` generates an undocumented public function.
@@ -25,6 +35,7 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use tunewise_core::rng::Rng;
@@ -133,6 +144,55 @@ fn prune_calls(c: &mut Criterion) {
     let middle = judged_with(&|step| vec![0.5 + 1.0 / step; 2]);
     let sha = SuccessiveHalvingPruner::builder().reduction_factor(3).build().unwrap();
     bench(c, "successive_halving_2obj_middle", &sha, &[Direction::Minimize; 2], &middle);
+    let near_pruned = judged_with(&|step| vec![0.35 + 1.0 / step; 2]);
+    let sha = SuccessiveHalvingPruner::builder().reduction_factor(3).build().unwrap();
+    bench(c, "successive_halving_2obj_near_pruned", &sha, &[Direction::Minimize; 2], &near_pruned);
+    let near_promoted = judged_with(&|step| vec![0.3 + 1.0 / step; 2]);
+    let sha = SuccessiveHalvingPruner::builder().reduction_factor(3).build().unwrap();
+    bench(
+        c,
+        "successive_halving_2obj_near_promoted",
+        &sha,
+        &[Direction::Minimize; 2],
+        &near_promoted,
+    );
+    after_a_trial_finished(c, "successive_halving_2obj_middle_changed", &middle);
+}
+
+/// The first call after a trial finished: the study of `study` with its last finished trial
+/// still running, then as it is. The call on the first (untimed) resets the cache, since a
+/// cached trial is no longer finished; the call on the second (timed) adds the trial and
+/// rebuilds what depends on it.
+fn after_a_trial_finished(
+    c: &mut Criterion,
+    name: &str,
+    study: &(Vec<Arc<FrozenTrial>>, FrozenTrial),
+) {
+    let (after, judged) = study;
+    let mut before = after.clone();
+    let last = (FINISHED - 1) as usize;
+    let mut unfinished = (*before[last]).clone();
+    unfinished.state = TrialState::Running;
+    before[last] = Arc::new(unfinished);
+    let dirs = [Direction::Minimize; 2];
+    let (before, after) = (StudyView::new(&dirs, &before), StudyView::new(&dirs, after));
+    let sha = SuccessiveHalvingPruner::builder().reduction_factor(3).build().unwrap();
+    let mut group = c.benchmark_group("pruners_b");
+    // Each timed call follows an untimed one that rebuilds the whole cache.
+    group.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(1));
+    group.bench_function(format!("{name}/{FINISHED}"), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                sha.prune(&before, judged).unwrap();
+                let start = Instant::now();
+                black_box(sha.prune(&after, black_box(judged)).unwrap());
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, prune_calls);

@@ -45,7 +45,9 @@ use super::successive_halving::Halving;
 ///
 /// One bracket's successive halving per call: one pass over the study's trials (each trial's
 /// bracket is remembered by its `Arc`, so an unchanged trial is not read again), cached sorted
-/// values per rung, a binary search per rung.
+/// values per rung, a binary search per rung; with several objectives, the ranking described
+/// in [`SuccessiveHalvingPruner`](crate::SuccessiveHalvingPruner)'s "Cost" (cached fronts per
+/// bracket and rung with two objectives).
 ///
 /// # Defaults
 ///

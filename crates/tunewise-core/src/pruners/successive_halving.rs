@@ -57,11 +57,22 @@ use crate::sampler::StudyView;
 /// values at each rung are cached and kept sorted), plus a binary search per rung. With
 /// several objectives the cached points are kept in lexicographic order and each objective's
 /// values sorted, so a trial strictly below every other on an objective, or with fewer points
-/// below it on some objective than the quota, is promoted in O(objectives · log n). Otherwise
-/// one pass over the rung counts the trial's dominators (pruned at once when they fill the
-/// quota) and gathers the points it does not dominate, already in order, whose fronts up to the
-/// trial's own are found by binary search: O(n log f) with two objectives (f fronts), up to
-/// O(n²) with more.
+/// below it on some objective than the quota, is promoted in O(objectives · log n).
+///
+/// With two objectives the cached points' non-dominated sorting is cached too (each point's
+/// front, and each front as a staircase, so that the front a new point would join is a binary
+/// search over fronts, each a binary search: O(log² n)). It is brought up to date when a call
+/// needs it after trials finished, in one pass that starts each point's search at its former
+/// front (O(n), usually one dominance test per point). The running trials' points can only
+/// push finished points back, each by at most one front per running point, so the finished
+/// points in the fronts before the judged trial's own (among the finished ones) minus the
+/// number of running points are all ahead of it: when they fill the quota it is pruned in
+/// O(log² n) (an exact quick reject). Otherwise one pass over the rung places each point the
+/// judged trial does not dominate in its front among all the points at the rung, starting from
+/// its cached front (O(n), stopped once enough points are ahead), then the crowding distance
+/// over the judged trial's front. With more objectives: one pass over the rung counts the
+/// trial's dominators (pruned at once when they fill the quota) and gathers the points it does
+/// not dominate, whose fronts up to the trial's own are found by binary search, up to O(n²).
 ///
 /// # Defaults
 ///
@@ -232,6 +243,9 @@ struct RungValues {
     columns: Vec<Vec<f64>>,
     /// Values with a NaN (counted, never better than anything).
     n_nan: usize,
+    /// Two objectives: the non-dominated sorting of `points`, built when a call first needs it
+    /// and brought up to date when one needs it after points were added.
+    fronts: Option<Fronts>,
 }
 
 impl RungValues {
@@ -276,8 +290,11 @@ impl RungValues {
                 let at = column.partition_point(|x| x < v);
                 column.insert(at, *v);
             }
-            let at = lex_position(&self.points, self.width, &p) * self.width;
-            self.points.splice(at..at, p);
+            let at = lex_position(&self.points, self.width, &p);
+            if let (Some(fronts), &[x, y]) = (&mut self.fronts, &p[..]) {
+                fronts.add([x, y], at);
+            }
+            self.points.splice(at * self.width..at * self.width, p);
         } else if values.iter().any(|v| v.is_nan()) || values.len() != directions.len() {
             self.n_nan += 1;
         } else if let [v] = values {
@@ -289,6 +306,125 @@ impl RungValues {
     fn len(&self) -> usize {
         self.sorted.len() + self.n_points + self.n_nan
     }
+
+    /// Builds the two-objective fronts, or brings them up to date with the points added since.
+    fn refresh_fronts(&mut self) {
+        match &mut self.fronts {
+            Some(fronts) if !fronts.stale => {}
+            slot => {
+                let hints = slot.take().map(|f| f.rank);
+                *slot = Some(Fronts::build(&self.points, hints.as_deref()));
+            }
+        }
+    }
+}
+
+/// The non-dominated sorting of a rung's finished points with two objectives.
+///
+/// With two objectives a front is a staircase: in lexicographic order its first objective
+/// rises and its second falls (two members with the same first value would have the same
+/// second, or one would dominate the other). So whether a front holds a dominator of a point is
+/// one binary search (its last member not after the point on the first objective is the lowest
+/// on the second among those), and since a front holding one holds the earlier fronts one too,
+/// the front a point would join is a binary search over fronts.
+#[derive(Debug, Default)]
+struct Fronts {
+    /// Each point's front (0 the first), by the point's position in lexicographic order.
+    rank: Vec<usize>,
+    /// The points front by front, each front in lexicographic order.
+    stairs: Vec<[f64; 2]>,
+    /// `starts[i]`: how many points are in the fronts before front `i` (one entry per front,
+    /// plus the total).
+    starts: Vec<usize>,
+    /// Points were added since the fronts were built: `stairs` and `starts` are the fronts of
+    /// some of the points, and `rank` holds lower bounds (adding points only pushes points to
+    /// later fronts), from which [`build`](Self::build) starts.
+    stale: bool,
+}
+
+impl Fronts {
+    /// The fronts of `points` (two values each, in lexicographic order): each point's front is
+    /// the first whose last member so far does not dominate it (see [`ahead_of`]), found by
+    /// binary search, or by walking up from `hints` (a lower bound per point) when given:
+    /// usually one dominance test per point when few points were added since the last build.
+    fn build(points: &[f64], hints: Option<&[usize]>) -> Self {
+        let pairs: Vec<[f64; 2]> = points.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+        let mut lasts: Vec<[f64; 2]> = Vec::new();
+        let mut rank = Vec::with_capacity(pairs.len());
+        let mut sizes: Vec<usize> = Vec::new();
+        for (i, p) in pairs.iter().enumerate() {
+            let front = match hints.and_then(|h| h.get(i)) {
+                Some(hint) => {
+                    let mut front = (*hint).min(lasts.len());
+                    while front < lasts.len() && dominates2(lasts[front], *p) {
+                        front += 1;
+                    }
+                    front
+                }
+                None => lasts.partition_point(|q| dominates2(*q, *p)),
+            };
+            if front == lasts.len() {
+                lasts.push(*p);
+                sizes.push(0);
+            }
+            lasts[front] = *p;
+            sizes[front] += 1;
+            rank.push(front);
+        }
+        let mut starts = Vec::with_capacity(sizes.len() + 1);
+        let mut total = 0;
+        starts.push(0);
+        for size in &sizes {
+            total += size;
+            starts.push(total);
+        }
+        // Each front's members in lexicographic order, filled in place.
+        let mut fill = starts.clone();
+        let mut stairs = vec![[0.0; 2]; pairs.len()];
+        for (p, front) in pairs.iter().zip(&rank) {
+            stairs[fill[*front]] = *p;
+            fill[*front] += 1;
+        }
+        Fronts { rank, stairs, starts, stale: false }
+    }
+
+    /// Records the point `p`, added at position `at` in lexicographic order, for the next build.
+    fn add(&mut self, p: [f64; 2], at: usize) {
+        let hint = self.front_of(p);
+        self.rank.insert(at, hint);
+        self.stale = true;
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Whether front `i` holds a point that dominates `p`.
+    fn holds_dominator(&self, i: usize, p: [f64; 2]) -> bool {
+        let front = &self.stairs[self.starts[i]..self.starts[i + 1]];
+        let below = front.partition_point(|q| q[0] <= p[0]);
+        below > 0 && dominates2(front[below - 1], p)
+    }
+
+    /// The front `p` would join among these points: the first holding none of its dominators
+    /// (the length of the longest chain of these points dominating it).
+    fn front_of(&self, p: [f64; 2]) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.holds_dominator(mid, p) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+/// Pareto dominance of two-objective points (minimization).
+fn dominates2(a: [f64; 2], b: [f64; 2]) -> bool {
+    a[0] <= b[0] && a[1] <= b[1] && (a[0] < b[0] || a[1] < b[1])
 }
 
 /// Whether `values` is a point of several objectives (stored in `RungValues::points`).
@@ -438,7 +574,7 @@ impl Halving {
             let own_in_cache = own_cached.as_deref().and_then(|t| value_at(t, step));
             let others: Vec<&[f64]> = running.iter().filter_map(|t| value_at(t, step)).collect();
             let promoted =
-                self.promoted(directions, &cache.rungs[k_us], own_in_cache, &others, own);
+                self.promoted(directions, &mut cache.rungs[k_us], own_in_cache, &others, own);
             match promoted {
                 Some(true) => k += 1,
                 _ => return Ok(true),
@@ -453,7 +589,7 @@ impl Halving {
     fn promoted(
         &self,
         directions: &[Direction],
-        cached: &RungValues,
+        cached: &mut RungValues,
         own_in_cache: Option<&[f64]>,
         others: &[&[f64]],
         own: &[f64],
@@ -530,6 +666,18 @@ impl Halving {
         if not_dominated < slots {
             return Some(true);
         }
+        if let [a, b] = own_min[..] {
+            let own_cached = own_cached_min.as_deref().map(|c| [c[0], c[1]]);
+            let others: Vec<[f64; 2]> = others_min.iter().map(|o| [o[0], o[1]]).collect();
+            cached.refresh_fronts();
+            if let Some(fronts) = &cached.fronts {
+                let ahead =
+                    two_objectives(&cached.points, fronts, [a, b], own_cached, &others, slots);
+                if let Some(ahead) = ahead {
+                    return Some(ahead < slots);
+                }
+            }
+        }
         // Only the points the judged one does not dominate can rank ahead of it, and their
         // fronts are the same among themselves as among all points (nothing that dominates
         // them is dominated by the judged point): gather those, in lexicographic order (the
@@ -560,6 +708,152 @@ impl Halving {
             return Some(false);
         }
         Some(ahead_of(&rivals, me, dominators, slots) < slots)
+    }
+}
+
+/// How many points rank strictly ahead of the judged point `own` (two objectives, values to
+/// minimize) at a rung holding the finished points `points` (in lexicographic order, sorted
+/// into `fronts`; `own_cached`, the judged trial's own finished value, among them, not
+/// counted) and the running trials' points `others`; or, as soon as it is known to be at least
+/// `enough`, some number at least `enough`. `None` if the bounds below failed (they cannot; the
+/// caller then ranks the points from scratch).
+///
+/// On the cached fronts of the finished points (updated only when those change): adding a
+/// point can only push points to later fronts, and a point `p` the judged one does not
+/// dominate has in its longest chain of dominators at most `e` of the added points (the
+/// running ones the judged one does not dominate), so its front among all points is between
+/// its cached front and that plus `e`. Likewise the judged point's front is at least `r0`, the
+/// front it would join among the finished points alone. So every finished point in a cached
+/// front before `r0 − e` ranks ahead of it: that count alone often prunes it (an exact quick
+/// reject). Otherwise one pass in lexicographic order places each point the judged one does
+/// not dominate in its front, starting the search at its cached front (usually one dominance
+/// test; the points in fronts before every added point's are only counted), and the crowding
+/// distance is computed over the judged point's front.
+fn two_objectives(
+    points: &[f64],
+    fronts: &Fronts,
+    own: [f64; 2],
+    own_cached: Option<[f64; 2]>,
+    others: &[[f64; 2]],
+    enough: usize,
+) -> Option<usize> {
+    let r0 = fronts.front_of(own);
+    // Only the running points the judged one does not dominate can rank ahead of it or move
+    // a point that does.
+    let rivals: Vec<[f64; 2]> = others.iter().copied().filter(|o| !dominates2(own, *o)).collect();
+    let certain = fronts.starts[r0.saturating_sub(rivals.len())];
+    if certain >= enough {
+        return Some(certain);
+    }
+    // The judged point's front is at most `r0` plus the running points that dominate it.
+    let limit = r0 + rivals.iter().filter(|o| dominates2(**o, own)).count();
+    // The running points and the judged one, in lexicographic order (the judged point first
+    // among equal points), each placed before the cached points equal to it, with their fronts
+    // among the finished points (lower bounds of their fronts now).
+    let mut inserts: Vec<([f64; 2], bool, usize)> =
+        rivals.iter().map(|o| (*o, false, fronts.front_of(*o))).collect();
+    inserts.push((own, true, r0));
+    inserts.sort_by(|a, b| lex_cmp(&a.0, &b.0).then(b.1.cmp(&a.1)));
+    let at: Vec<usize> = inserts.iter().map(|(p, ..)| lex_position(points, 2, p)).collect();
+    let skip = own_cached.map(|c| lex_position(points, 2, &c));
+    // A finished point in a front before any running point's (and the judged one's) is
+    // dominated by none of them: its front stays, ahead of the judged point, and no point
+    // placed below looks at a front that early.
+    let first = inserts.iter().map(|(.., hint)| *hint).min().unwrap_or(r0);
+    let mut sweep = Sweep {
+        own,
+        lasts: vec![[f64::INFINITY; 2]; limit + 1],
+        counts: vec![0; limit + 1],
+        placed: Vec::new(),
+        mine: None,
+        r0,
+        before: fronts.starts[first],
+        ahead: fronts.starts[first],
+    };
+    let mut next = 0;
+    for (i, (p, front)) in points.chunks_exact(2).zip(&fronts.rank).enumerate() {
+        while next < inserts.len() && at[next] == i {
+            let (q, is_me, hint) = inserts[next];
+            sweep.visit(q, hint, is_me);
+            next += 1;
+        }
+        if *front >= first && skip != Some(i) {
+            sweep.visit([p[0], p[1]], *front, false);
+            if sweep.ahead >= enough {
+                return Some(sweep.ahead);
+            }
+        }
+    }
+    for (q, is_me, hint) in &inserts[next..] {
+        sweep.visit(*q, *hint, *is_me);
+    }
+    let (front, me) = sweep.mine?;
+    if sweep.ahead >= enough {
+        return Some(sweep.ahead);
+    }
+    let mut members: Vec<&[f64]> = Vec::new();
+    let mut pos = 0;
+    for (i, (p, r)) in sweep.placed.iter().enumerate() {
+        if *r == front {
+            if i == me {
+                pos = members.len();
+            }
+            members.push(p);
+        }
+    }
+    let crowding = crowding_distance(&members);
+    Some(sweep.ahead + crowding.iter().filter(|c| **c > crowding[pos]).count())
+}
+
+/// The pass of [`two_objectives`]: each point the judged one does not dominate, in
+/// lexicographic order, placed in its front among all the points at the rung.
+struct Sweep {
+    own: [f64; 2],
+    /// Each front's last member so far, up to the deepest front the judged point can be in
+    /// (infinite values, which dominate nothing, for a front still empty).
+    lasts: Vec<[f64; 2]>,
+    /// Points placed in each front.
+    counts: Vec<usize>,
+    /// The points placed in a front up to the judged one's, with their fronts.
+    placed: Vec<([f64; 2], usize)>,
+    /// The judged point's front and its index in `placed`, once placed.
+    mine: Option<(usize, usize)>,
+    /// The judged point's front is at least this.
+    r0: usize,
+    /// The points left out of the pass, all in earlier fronts than the judged point's.
+    before: usize,
+    /// Points known to be in a front before the judged one's (before `r0` until it is placed),
+    /// those left out of the pass included.
+    ahead: usize,
+}
+
+impl Sweep {
+    /// Places `p`, whose front is at least `hint` (its front among the finished points alone).
+    fn visit(&mut self, p: [f64; 2], hint: usize, is_me: bool) {
+        if !is_me && dominates2(self.own, p) {
+            return;
+        }
+        // Deeper than the judged point's front: neither ahead of it nor in its front, and
+        // dominating only points that are not either.
+        let limit = self.mine.map_or(self.lasts.len() - 1, |(front, _)| front);
+        // The fronts holding a dominator of `p` are the first ones (a dominator's own
+        // dominators are in every earlier front), at least `hint` of them.
+        let mut front = hint;
+        while front <= limit && dominates2(self.lasts[front], p) {
+            front += 1;
+        }
+        if front > limit {
+            return;
+        }
+        self.lasts[front] = p;
+        self.counts[front] += 1;
+        if is_me {
+            self.mine = Some((front, self.placed.len()));
+            self.ahead = self.before + self.counts[..front].iter().sum::<usize>();
+        } else if front < self.mine.map_or(self.r0, |(front, _)| front) {
+            self.ahead += 1;
+        }
+        self.placed.push((p, front));
     }
 }
 
@@ -712,6 +1006,69 @@ impl Cache {
             if let Some(v) = value_at(t, rung.step) {
                 rung.insert(directions, v);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::multi_objective::fronts;
+
+    #[test]
+    fn cached_fronts_agree_with_the_fast_non_dominated_sort() {
+        // Random two-objective points on coarse and fine grids (equal points, ties on one
+        // objective): each point's front, the fronts' sizes, and the front a new point would
+        // join, against Deb's sort of all the points.
+        let mut state = 0x1234_5678_9abc_def1u64;
+        let mut next = move |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        for _ in 0..200 {
+            let grid = [2, 4, 10, 1000][next(4) as usize];
+            let n = 1 + next(80) as usize;
+            let mut pts: Vec<Vec<f64>> =
+                (0..n).map(|_| vec![next(grid) as f64, next(grid) as f64]).collect();
+            pts.sort_by(|a, b| lex_cmp(a, b));
+            let flat: Vec<f64> = pts.iter().flatten().copied().collect();
+            let built = Fronts::build(&flat, None);
+            let expected = fronts(&pts);
+            assert_eq!(built.len(), expected.len());
+            for (f, members) in expected.iter().enumerate() {
+                assert_eq!(built.starts[f + 1] - built.starts[f], members.len());
+                for i in members {
+                    assert_eq!(built.rank[*i], f, "{pts:?}");
+                }
+            }
+            // The same fronts from those of some of the points, the others added since.
+            let mut some: Vec<f64> = Vec::new();
+            let mut grown: Option<Fronts> = None;
+            for (i, q) in pts.iter().enumerate() {
+                let at = lex_position(&some, 2, q);
+                if let Some(fronts) = &mut grown {
+                    fronts.add([q[0], q[1]], at);
+                }
+                some.splice(at * 2..at * 2, q.iter().copied());
+                if grown.is_none() && i * 3 >= n {
+                    grown = Some(Fronts::build(&some, None));
+                }
+                if let Some(fronts) = grown.as_mut().filter(|_| next(4) == 0) {
+                    *fronts = Fronts::build(&some, Some(&fronts.rank));
+                }
+            }
+            let hints = grown.map(|f| f.rank);
+            let rebuilt = Fronts::build(&flat, hints.as_deref());
+            assert_eq!(rebuilt.rank, built.rank, "{pts:?}");
+            assert_eq!(rebuilt.starts, built.starts);
+            assert_eq!(rebuilt.stairs, built.stairs);
+            let p = [next(grid) as f64, next(grid) as f64];
+            let mut with_p = pts.clone();
+            with_p.push(p.to_vec());
+            let front_of_p = fronts(&with_p).iter().position(|f| f.contains(&n)).unwrap();
+            assert_eq!(built.front_of(p), front_of_p, "{p:?} among {pts:?}");
         }
     }
 }

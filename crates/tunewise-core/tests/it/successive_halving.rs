@@ -537,3 +537,115 @@ fn several_objectives_a_copy_of_the_judged_point_can_rank_ahead_of_it() {
     assert!(brute_force_pruned(&pts, 5, 2));
     assert!(decide(&sha(1, 2), &[Minimize; 2], &others, &judged));
 }
+
+#[test]
+fn two_objectives_with_many_running_trials_agree_with_a_brute_force_ranking() {
+    // Two objectives, rungs of up to 250 trials of which up to two thirds are running: running
+    // points push finished ones to later fronts, which the cached fronts of the finished points
+    // must account for. Values on grids from very coarse (many equal points, ties in crowding
+    // distance) to fine; a few NaN; the judged trial running or finished. Three calls per
+    // case, with trials finishing (running ones completing in place, new ones appended)
+    // between calls, so that the cached fronts are rebuilt and reused.
+    let mut state = 0x51a7_c0de_f00d_1234u64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    for case in 0..500 {
+        let n = 3 + next(if case % 6 == 0 { 248 } else { 60 }) as usize;
+        let grid = [2, 3, 5, 20, 1000][next(5) as usize];
+        let eta = 2 + next(3) as usize;
+        let dirs = [Minimize, if next(2) == 0 { Minimize } else { Maximize }];
+        let running_share = next(3);
+        let values: Vec<Vec<f64>> = (0..n)
+            .map(|_| {
+                (0..2)
+                    .map(|_| if next(60) == 0 { f64::NAN } else { next(grid) as f64 / 7.0 - 1.0 })
+                    .collect()
+            })
+            .collect();
+        let mut states: Vec<TrialState> = (0..n - 1)
+            .map(|_| {
+                if next(3) < running_share {
+                    Running
+                } else {
+                    [Complete, Pruned][next(2) as usize]
+                }
+            })
+            .collect();
+        let judged_state = if next(4) == 0 { Complete } else { Running };
+        let as_trial = |i: usize, state: TrialState| {
+            let mut t = trial(i as u64, state, &[(1, &values[i])]);
+            t.values = None;
+            Arc::new(t)
+        };
+        let judged = as_trial(n - 1, judged_state);
+        let to_min = |v: &Vec<f64>| -> Option<Vec<f64>> {
+            if v.iter().any(|x| x.is_nan()) {
+                return None;
+            }
+            Some(
+                dirs.iter()
+                    .zip(v)
+                    .map(|(d, x)| if *d == Minimize { *x } else { -*x } + 0.0)
+                    .collect(),
+            )
+        };
+        let pruner = sha(1, eta as u64);
+        let first = (n - 1) * 2 / 3;
+        for call in 0..3 {
+            let upto = if call == 0 { first } else { n - 1 };
+            if call == 2 {
+                // Some running trials finish in place.
+                for s in states.iter_mut() {
+                    if *s == Running && next(2) == 0 {
+                        *s = Complete;
+                    }
+                }
+            }
+            let mut trials: Vec<Arc<FrozenTrial>> =
+                (0..upto).map(|i| as_trial(i, states[i])).collect();
+            trials.push(Arc::clone(&judged));
+            let mut pts: Vec<Option<Vec<f64>>> = (0..upto).map(|i| to_min(&values[i])).collect();
+            pts.push(to_min(&values[n - 1]));
+            let expected = pts[upto].is_none() || brute_force_pruned(&pts, upto, eta);
+            let got = pruner.prune(&StudyView::new(&dirs, &trials), &judged).unwrap();
+            assert_eq!(got, expected, "case {case}, call {call}: {dirs:?} {values:?} {states:?}");
+        }
+    }
+}
+
+#[test]
+fn two_objectives_a_running_trial_can_push_finished_ones_into_the_judged_trials_front() {
+    // Finished: A (0, 5), B (5, 0), D1 (3, 3), D2 (2.5, 4), all in the first front among the
+    // finished trials, and two NaN trials; the judged J (1, 6) is dominated by A only. The
+    // running E (2, 2) dominates D1 and D2: the fronts are {A, B, E}, {J, D1, D2}, and J, the
+    // end of its front on the first objective, has 3 points ahead of it. n = 8, η = 2: four
+    // slots, promoted (counting the four finished first-front points as ahead would prune it).
+    let nan = [f64::NAN, f64::NAN];
+    let mut others: Vec<FrozenTrial> = [[0.0, 5.0], [5.0, 0.0], [3.0, 3.0], [2.5, 4.0], nan, nan]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| trial(i as u64, Complete, &[(1, v)]))
+        .collect();
+    others.push(trial(6, Running, &[(1, &[2.0, 2.0])]));
+    let judged = trial(9, Running, &[(1, &[1.0, 6.0])]);
+    let p = |v: [f64; 2]| Some(v.to_vec());
+    let pts = vec![
+        p([0.0, 5.0]),
+        p([5.0, 0.0]),
+        p([3.0, 3.0]),
+        p([2.5, 4.0]),
+        None,
+        None,
+        p([2.0, 2.0]),
+        p([1.0, 6.0]),
+    ];
+    assert!(!brute_force_pruned(&pts, 7, 2));
+    assert!(!decide(&sha(1, 2), &[Minimize; 2], &others, &judged));
+    // Without the running trial J is in the second front behind four points: pruned.
+    others.pop();
+    assert!(decide(&sha(1, 2), &[Minimize; 2], &others, &judged));
+}
