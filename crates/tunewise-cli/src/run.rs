@@ -50,7 +50,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("cannot create or load the study '{name}' in '{url}'"))?;
     store_definition(&study, args.config.as_deref(), &argv)?;
-    execute(&study, &plan, &template, budget, args.jobs, &url, &args.output, args.trials)
+    let settings =
+        Settings { budget, jobs: args.jobs, trials: args.trials, url: &url, output: &args.output };
+    execute(&study, &plan, &template, settings)
 }
 
 /// Checks `-j` and the command (its placeholders, and that its program exists on this
@@ -96,18 +98,29 @@ pub(crate) fn study_builder(
     Ok(builder)
 }
 
-/// Runs trials of `study` until `budget` stops them (or Ctrl-C), one line per trial on standard
-/// error, then prints the summary and the best trial. Shared by `run` and `worker`.
+/// How one `run` or `worker` call runs its trials.
+pub(crate) struct Settings<'a> {
+    /// When to stop.
+    pub budget: Budget,
+    /// Trials at a time.
+    pub jobs: usize,
+    /// `--trials`, this call's own trial count (for the progress bar).
+    pub trials: Option<usize>,
+    /// The storage URL, as given (for the first line).
+    pub url: &'a str,
+    /// How the trials are shown.
+    pub output: &'a OutputArgs,
+}
+
+/// Runs trials of `study` until the budget stops them (or Ctrl-C), shown as `settings.output`
+/// says, then prints the summary and the best trial. Shared by `run` and `worker`.
 pub(crate) fn execute(
     study: &Study,
     plan: &Plan,
     template: &Template,
-    budget: Budget,
-    jobs: usize,
-    url: &str,
-    output: &OutputArgs,
-    trials: Option<usize>,
+    settings: Settings<'_>,
 ) -> Result<ExitCode> {
+    let Settings { budget, jobs, trials, url, output } = settings;
     let name = study.name();
     let before = study.trials().map_err(|e| anyhow!("{e}"))?.len();
     eprintln!("study '{name}' in {url}: {before} trial(s) so far (worker {})", study.worker_id());

@@ -73,7 +73,9 @@ pub fn worker(args: WorkerArgs) -> Result<ExitCode> {
         .load()
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("cannot load the study '{name}' in '{url}'"))?;
-    run::execute(&study, &plan, &template, budget, args.jobs, url, &args.output, args.trials)
+    let settings =
+        run::Settings { budget, jobs: args.jobs, trials: args.trials, url, output: &args.output };
+    run::execute(&study, &plan, &template, settings)
 }
 
 /// `--lease`: a positive duration ("60s", "2m", "500ms" or seconds).
