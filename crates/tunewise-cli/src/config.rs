@@ -679,6 +679,8 @@ impl Plan {
         if let Some(n) = self.budget.patience {
             b = b.patience(n);
         }
+        // Refused here, before the study is created, rather than by the first trial.
+        b.validate(self.directions.len()).map_err(|e| anyhow!("[budget]: {e}"))?;
         Ok(b)
     }
 

@@ -258,6 +258,19 @@ fn an_unknown_placeholder_is_an_error_before_any_trial() {
 }
 
 #[test]
+fn a_budget_the_study_cannot_use_is_refused_before_the_study_is_created() {
+    let two =
+        "[study]\nstorage = \"sqlite://study.db\"\ndirections = [\"minimize\", \"minimize\"]\n";
+    for rule in ["target = 0.1", "patience = 5"] {
+        let setup = Setup::new(&format!("{two}[budget]\ntrials = 3\n{rule}\n"));
+        let out = setup.run(&[], &["echo", "1 2"]);
+        let name = rule.split(' ').next().unwrap_or_default();
+        assert_fails(&out, &["[budget]", name, "single-objective"]);
+        assert!(!setup.path().join("study.db").exists(), "nothing may be stored ({rule})");
+    }
+}
+
+#[test]
 fn a_program_that_does_not_exist_is_an_error() {
     let setup = Setup::new(QUADRATIC);
     let out = setup.run(&[], &["tunewise-no-such-program", "{x}"]);

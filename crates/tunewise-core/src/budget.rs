@@ -139,8 +139,10 @@ impl Budget {
         self
     }
 
-    /// Checks the settings for a study with `objectives` objectives.
-    pub(crate) fn validate(&self, objectives: usize) -> Result<()> {
+    /// Checks the settings for a study with `objectives` objectives, as `optimize` does before
+    /// its first trial: call it to refuse a budget before anything is stored (the command line
+    /// does, before it creates the study).
+    pub fn validate(&self, objectives: usize) -> Result<()> {
         let bad = |m: String| Err(Error::InvalidConfig(m));
         if self.trials.is_none() && self.study_trials.is_none() && self.time.is_none() {
             return bad(
