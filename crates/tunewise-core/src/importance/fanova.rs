@@ -35,15 +35,9 @@ use crate::frozen::FrozenTrial;
 /// **Defaults** (Optuna's `FanovaImportanceEvaluator`, which uses scikit-learn's forest):
 /// 64 trees, depth up to 64, `min_samples_split` 2, `min_samples_leaf` 1, every feature tried at
 /// each split, bootstrap samples, seed 0. The same seed and trials give the same importances.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FanovaEvaluator {
     forest: ForestSettings,
-}
-
-impl Default for FanovaEvaluator {
-    fn default() -> Self {
-        FanovaEvaluator { forest: ForestSettings::default() }
-    }
 }
 
 impl FanovaEvaluator {
