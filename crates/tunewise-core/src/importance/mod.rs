@@ -17,9 +17,9 @@
 //! evaluated parameter (with one distribution per parameter); with no parameters named, the
 //! evaluated parameters are those every complete trial has (the search space's intersection, as
 //! Optuna does), single-valued ones left out. Numeric parameters are scaled to `[0, 1]` (on a log
-//! scale when their distribution is); a categorical's `k`-th of `n` choices becomes the cell
-//! `[k/n, (k+1)/n)`, so every choice has the same share of the space (see each evaluator for how
-//! it treats categoricals). Trials whose target is not a finite number are left out.
+//! scale when their distribution is); the `k`-th of `n` choices of a categorical (or values of a
+//! linear int or stepped float) becomes the cell `[k/n, (k+1)/n)`, so every value has the same
+//! share of the space (see each evaluator for how it treats categoricals). Trials whose target is not a finite number are left out.
 //!
 //! Importances are normalised to sum to 1 and sorted from the most important; when the target
 //! does not vary at all, every importance is 0.
@@ -225,14 +225,21 @@ pub(crate) struct Dataset {
     pub y: Vec<f64>,
 }
 
-/// A parameter's internal value scaled to `[0, 1]`: linear or logarithmic for numbers, the
-/// middle of the choice's cell for a categorical.
+/// A parameter's internal value scaled to `[0, 1]`: the middle of its cell for a categorical, a
+/// linear int or a stepped float (`n` values, `n` equal cells, so the end values weigh as much
+/// as the others); linear or logarithmic for the other numbers.
 pub(crate) fn unit(distribution: &Distribution, internal: f64) -> f64 {
-    if let Distribution::Categorical(c) = distribution {
-        let n = c.choices.len().max(1) as f64;
-        return ((internal + 0.5) / n).clamp(0.0, 1.0);
-    }
     let (low, high) = distribution.internal_bounds();
+    match (distribution, distribution.cardinality()) {
+        (Distribution::Categorical(_), Some(n)) => {
+            return ((internal + 0.5) / n.max(1) as f64).clamp(0.0, 1.0);
+        }
+        (_, Some(n)) if n > 1 && !distribution.is_log() => {
+            let k = ((internal - low) / (high - low) * (n - 1) as f64).round();
+            return ((k + 0.5) / n as f64).clamp(0.0, 1.0);
+        }
+        _ => {}
+    }
     let (low, high, v) = if distribution.is_log() && low > 0.0 && internal > 0.0 {
         (low.ln(), high.ln(), internal.ln())
     } else {
@@ -371,4 +378,22 @@ pub(crate) fn prepare(
         )));
     }
     Ok(Dataset { names, distributions, x, y })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_scaled_to_the_unit_interval() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(unit(&Distribution::float(-1.0, 3.0), 0.0), 0.25));
+        assert!(close(unit(&Distribution::float_log(1e-4, 1.0), 1e-2), 0.5));
+        // 4 ints, 4 equal cells: middles 1/8, 3/8, 5/8, 7/8.
+        assert!(close(unit(&Distribution::int(1, 4), 1.0), 0.125));
+        assert!(close(unit(&Distribution::int(1, 4), 4.0), 0.875));
+        assert!(close(unit(&Distribution::float_step(0.0, 1.0, 0.5), 0.5), 0.5));
+        assert!(close(unit(&Distribution::categorical(["a", "b"]), 1.0), 0.75));
+        assert!(close(unit(&Distribution::int_log(1, 100), 10.0), 0.5));
+    }
 }
