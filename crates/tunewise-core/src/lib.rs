@@ -24,6 +24,9 @@
 //! - A [`Budget`] bounds a run (trials, time) and may stop it early: failed trials, a target,
 //!   no improvement over `n` trials, or [`GoodEnough`] (the remaining improvement estimated by a
 //!   Gaussian process falls below the score's noise). [`StopReason`] says which.
+//! - [`importance`] says which parameters matter, from a study's trials: [`FanovaEvaluator`]
+//!   (functional ANOVA on our own random forest) and [`PedAnovaEvaluator`] (Pearson divergence
+//!   of the best trials' densities), both [`ImportanceEvaluator`]s (see `docs/importance.md`).
 //!
 //! # Quick start
 //!
@@ -52,6 +55,7 @@ mod distribution;
 mod error;
 mod export;
 mod frozen;
+pub mod importance;
 mod math;
 mod multi_objective;
 mod param;
@@ -74,6 +78,10 @@ pub use direction::{dominates, pareto_front, Direction};
 pub use distribution::{CategoricalDistribution, Distribution, FloatDistribution, IntDistribution};
 pub use error::{Error, Result};
 pub use frozen::{AttrValue, FrozenTrial, Param, TrialState};
+pub use importance::{
+    FanovaEvaluator, ImportanceEvaluator, Importances, PedAnovaEvaluator,
+    Target as ImportanceTarget,
+};
 pub use param::{Categorical, ParamValue};
 pub use pruner::{NopPruner, Pruner};
 pub use pruners::{

@@ -56,3 +56,6 @@ mod hyperband;
 mod successive_halving;
 #[path = "it/wilcoxon.rs"]
 mod wilcoxon;
+
+#[path = "it/importance.rs"]
+mod importance;
