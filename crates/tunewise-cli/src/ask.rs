@@ -5,13 +5,12 @@
 //! and exits with the trial left running (detached, with no lease to expire), so that a later
 //! `tell` (another process) finishes it by number.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
-use tunewise::{ParamValue, Study, Trial, TrialError, TrialState};
+use tunewise::{Study, TrialError, TrialState};
 
 use crate::command::env_name;
 use crate::config::{self, Plan, DEFAULT_STORAGE};
@@ -141,22 +140,6 @@ fn study_and_plan(args: &AskArgs) -> Result<(Study, Plan)> {
     Ok((study, plan))
 }
 
-/// Suggests every parameter of the plan whose `when` holds, in the plan's order.
-fn suggest_all(plan: &Plan, trial: &mut Trial) -> Result<BTreeMap<String, ParamValue>> {
-    let mut values: BTreeMap<String, ParamValue> = BTreeMap::new();
-    for p in &plan.params {
-        let active = p
-            .when
-            .iter()
-            .all(|(other, want)| values.get(other).is_some_and(|v| &v.to_string() == want));
-        if active {
-            let v = trial.suggest(&p.name, p.distribution.clone())?;
-            values.insert(p.name.clone(), v);
-        }
-    }
-    Ok(values)
-}
-
 /// A value as one shell word: quoted when it holds anything but plain characters.
 fn shell_word(text: &str) -> String {
     let plain = !text.is_empty()
@@ -178,7 +161,7 @@ pub fn ask(args: AskArgs) -> Result<ExitCode> {
         )
     })?;
     // On an error, `trial` is dropped and recorded as failed: nothing stays running for nobody.
-    let values = suggest_all(&plan, &mut trial)?;
+    let values = plan.suggest_all(&mut trial)?;
     let number = trial.number();
     trial.detach().context("cannot store the trial's parameters")?;
     let text = match args.format {

@@ -650,6 +650,25 @@ impl Plan {
         })
     }
 
+    /// Suggests every parameter whose `when` holds, in the plan's order (a parameter comes after
+    /// those its condition names): what `run`, `worker` and `ask` give a trial.
+    pub fn suggest_all(
+        &self,
+        trial: &mut tunewise::Trial,
+    ) -> tunewise::Result<std::collections::BTreeMap<String, tunewise::ParamValue>> {
+        let mut values = std::collections::BTreeMap::new();
+        for p in &self.params {
+            let active = p.when.iter().all(|(other, want)| {
+                values.get(other).is_some_and(|v: &tunewise::ParamValue| &v.to_string() == want)
+            });
+            if active {
+                let v = trial.suggest(&p.name, p.distribution.clone())?;
+                values.insert(p.name.clone(), v);
+            }
+        }
+        Ok(values)
+    }
+
     /// The budget: `[budget] trials` is the study's total, whatever the number of runs and
     /// workers ([`Budget::study_trials`]); `--trials` is a count for this process. Both apply
     /// when both are given; `[budget] time` is this process's time.

@@ -1,6 +1,5 @@
 //! `tunewise run`: checks everything, then runs the study.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -220,17 +219,7 @@ struct TrialContext<'a> {
 
 impl TrialContext<'_> {
     fn evaluate(&self, trial: &mut Trial) -> std::result::Result<Vec<f64>, TrialError> {
-        let mut values: BTreeMap<String, ParamValue> = BTreeMap::new();
-        for p in &self.plan.params {
-            let active = p
-                .when
-                .iter()
-                .all(|(other, want)| values.get(other).is_some_and(|v| &v.to_string() == want));
-            if active {
-                let v = trial.suggest(&p.name, p.distribution.clone())?;
-                values.insert(p.name.clone(), v);
-            }
-        }
+        let values = self.plan.suggest_all(trial)?;
         let json: serde_json::Map<String, serde_json::Value> =
             values.iter().map(|(k, v)| (k.clone(), json_value(v))).collect();
         let file = self.params_dir.join(format!(
