@@ -10,6 +10,7 @@ mod command;
 mod config;
 mod manage;
 mod output;
+mod plot;
 mod run;
 mod serve;
 mod suggest;
@@ -56,6 +57,9 @@ enum Commands {
     Ask(ask::AskArgs),
     /// Finishes a trial started by ask: its value(s), or --state pruned|failed.
     Tell(ask::TellArgs),
+    /// Draws a figure of a study as SVG (history, slice, intermediate, pareto, edf, timeline),
+    /// or `plot report`: every figure in one self-contained HTML page.
+    Plot(plot::PlotArgs),
 }
 
 /// The flags of `tunewise run`, as given.
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         Commands::Enqueue(args) => manage::enqueue(args),
         Commands::Ask(args) => ask::ask(args),
         Commands::Tell(args) => ask::tell(args),
+        Commands::Plot(args) => plot::plot(args),
     };
     match result {
         Ok(code) => code,
