@@ -30,6 +30,8 @@ pub enum PlotKind {
     Edf,
     /// Trials as bars from start to end (--by-worker: one row per worker).
     Timeline,
+    /// One axis per parameter (every one, or those given by --param) and the objective.
+    Parallel,
     /// Every figure that applies, in one self-contained HTML page.
     Report,
 }
@@ -45,9 +47,10 @@ pub struct PlotArgs {
     study: String,
     #[command(flatten)]
     storage: StorageArg,
-    /// The parameter of a slice plot.
+    /// The parameter of a slice plot; for parallel, the parameters to show (repeat the flag;
+    /// default: every one).
     #[arg(long, value_name = "NAME")]
-    param: Option<String>,
+    param: Vec<String>,
     /// Which objective, numbered from 0 (for a study with several).
     #[arg(long, value_name = "I", default_value_t = 0)]
     objective: usize,
@@ -98,13 +101,14 @@ fn figure(
     Ok(match args.kind {
         PlotKind::History => Figure::History(tunewise_plot::history(trials, directions, o)?),
         PlotKind::Slice => {
-            let Some(param) = args.param.as_deref() else {
+            let [param] = args.param.as_slice() else {
                 let mut names: Vec<&str> =
                     trials.iter().flat_map(|t| t.params.iter().map(|p| &*p.name)).collect();
                 names.sort_unstable();
                 names.dedup();
                 bail!(
-                    "the slice plot needs --param NAME; the parameters are: {}",
+                    "the slice plot needs one --param NAME (got {}); the parameters are: {}",
+                    args.param.len(),
                     names.join(", ")
                 );
             };
@@ -116,14 +120,20 @@ fn figure(
         PlotKind::Pareto => Figure::Pareto(tunewise_plot::pareto(trials, directions)?),
         PlotKind::Edf => Figure::Edf(tunewise_plot::edf(trials, directions, o)?),
         PlotKind::Timeline => Figure::Timeline(tunewise_plot::timeline(trials, args.by_worker)?),
+        PlotKind::Parallel => {
+            let params: Vec<&str> = args.param.iter().map(String::as_str).collect();
+            Figure::ParallelCoordinates(tunewise_plot::parallel_coordinates(
+                trials, directions, &params, o,
+            )?)
+        }
         // plot() writes the report itself; this is never reached.
         PlotKind::Report => bail!("the report is not one figure"),
     })
 }
 
 /// The report's figures: the Pareto front (several objectives), the history and distribution
-/// of each objective, a slice per parameter, intermediate values (when reported) and the
-/// timeline. A study with no complete trial is an error (there would be nothing to show).
+/// of each objective, a slice per parameter, parallel coordinates (two parameters or more),
+/// intermediate values (when reported) and the timeline. A study with no complete trial is an error (there would be nothing to show).
 fn report_figures(
     trials: &[Arc<FrozenTrial>],
     directions: &[Direction],
@@ -144,6 +154,10 @@ fn report_figures(
     for name in names {
         // A parameter seen only on unfinished trials has no slice: leave it out.
         figures.extend(tunewise_plot::slice(trials, directions, name, 0).ok().map(Figure::Slice));
+    }
+    if trials.iter().any(|t| t.params.len() >= 2) {
+        let all = tunewise_plot::parallel_coordinates(trials, directions, &[], 0);
+        figures.extend(all.ok().map(Figure::ParallelCoordinates));
     }
     figures
         .extend(tunewise_plot::intermediate(trials, directions, 0).ok().map(Figure::Intermediate));

@@ -11,6 +11,7 @@ use crate::edf::EdfFigure;
 use crate::error::{Error, Result};
 use crate::history::HistoryFigure;
 use crate::intermediate::IntermediateFigure;
+use crate::parallel::ParallelFigure;
 use crate::pareto::ParetoFigure;
 use crate::slice::SliceFigure;
 use crate::svg::{AxisSpec, Scale};
@@ -73,6 +74,8 @@ pub enum Figure {
     Edf(EdfFigure),
     /// Trials as bars from start to end.
     Timeline(TimelineFigure),
+    /// One axis per parameter and one for the objective, one line per trial.
+    ParallelCoordinates(ParallelFigure),
 }
 
 impl Figure {
@@ -85,6 +88,7 @@ impl Figure {
             Figure::Pareto(f) => &f.title,
             Figure::Edf(f) => &f.title,
             Figure::Timeline(f) => &f.title,
+            Figure::ParallelCoordinates(f) => &f.title,
         }
     }
 
@@ -98,6 +102,7 @@ impl Figure {
             Figure::Pareto(f) => f.to_svg(),
             Figure::Edf(f) => f.to_svg(),
             Figure::Timeline(f) => f.to_svg(),
+            Figure::ParallelCoordinates(f) => f.to_svg(),
         }
     }
 
@@ -107,6 +112,7 @@ impl Figure {
         match self {
             Figure::History(f) => f.downsample(max_points),
             Figure::Edf(f) => f.downsample(max_points),
+            Figure::ParallelCoordinates(f) => f.downsample(max_points),
             _ => {}
         }
     }

@@ -8,7 +8,8 @@
 //!   [`history`] (value by trial and the best so far), [`slice`] (value against one parameter),
 //!   [`intermediate`] (intermediate values by step, pruned trials marked), [`pareto`] (two
 //!   objectives, front highlighted), [`edf`] (empirical distribution of values), [`timeline`]
-//!   (trials from start to end, by trial or by worker).
+//!   (trials from start to end, by trial or by worker), [`parallel_coordinates`] (one axis per
+//!   parameter and the objective, one line per trial).
 //! - [`Figure`] holds any of them; [`to_svg`] draws it as a deterministic SVG document (fixed
 //!   number formatting, 1-2-5 ticks, log axes where the parameter is log-scale).
 //! - [`Figure::downsample`] bounds the points of large studies (the dashboard serves 50,000-trial
@@ -40,6 +41,7 @@ mod error;
 mod figure;
 mod history;
 mod intermediate;
+mod parallel;
 mod pareto;
 mod report;
 mod slice;
@@ -51,6 +53,7 @@ pub use error::{Error, Result};
 pub use figure::{to_svg, Axis, Figure, TrialPoint};
 pub use history::{history, HistoryFigure};
 pub use intermediate::{intermediate, IntermediateFigure, TrialLine};
+pub use parallel::{parallel_coordinates, ParallelFigure, ParallelLine};
 pub use pareto::{pareto, ParetoFigure, ParetoPoint};
 pub use report::{report_html, BestTrial, Summary};
 pub use slice::{slice, SliceFigure};

@@ -126,7 +126,7 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 /// A coordinate, with two decimals (fixed, so output does not depend on float printing).
-fn c(v: f64) -> String {
+pub(crate) fn c(v: f64) -> String {
     format!("{v:.2}")
 }
 

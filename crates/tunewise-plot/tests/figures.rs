@@ -5,7 +5,8 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use tunewise_core::{dominates, Direction, Distribution, FrozenTrial, Param, TrialState};
 use tunewise_plot::{
-    edf, history, intermediate, pareto, report_html, slice, timeline, Error, Figure, Summary,
+    edf, history, intermediate, parallel_coordinates, pareto, report_html, slice, timeline, Error,
+    Figure, Summary,
 };
 
 fn param(name: &str, d: &Arc<Distribution>, internal: f64) -> Param {
@@ -207,6 +208,22 @@ fn timeline_rows_by_trial_or_worker() {
 }
 
 #[test]
+fn parallel_coordinates_one_line_per_complete_trial() {
+    let trials = study();
+    let mut f = parallel_coordinates(&trials, &MIN, &[], 0).expect("pc");
+    let labels: Vec<&str> = f.axes.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, vec!["layers", "lr", "opt", "value (minimize)"]);
+    assert!(f.axes[1].log && f.axes[2].categories.is_some());
+    assert_eq!(f.lines.len(), 7);
+    assert_eq!(f.lines[0].coords, vec![1.0, 1e-5, 0.0, 5.0]);
+    f.downsample(3);
+    let kept: Vec<u64> = f.lines.iter().map(|l| l.number).collect();
+    assert_eq!(kept, vec![0, 6, 7], "worst, median and best by value");
+    let err = parallel_coordinates(&trials, &MIN, &["lr", "depth"], 0).expect_err("unknown");
+    assert!(matches!(err, Error::UnknownParam { .. }), "{err}");
+}
+
+#[test]
 fn no_complete_trial_is_an_error_naming_the_figure() {
     let trials = vec![FrozenTrial::new(1, 0, TrialState::Failed)];
     let err = history(&trials, &MIN, 0).expect_err("no trials");
@@ -238,6 +255,10 @@ fn figures() -> Vec<(&'static str, Figure)> {
         ("edf", Figure::Edf(edf(&trials, &MIN, 0).expect("edf"))),
         ("timeline", Figure::Timeline(timeline(&trials, false).expect("timeline"))),
         ("timeline_by_worker", Figure::Timeline(timeline(&trials, true).expect("timeline"))),
+        (
+            "parallel_coordinates",
+            Figure::ParallelCoordinates(parallel_coordinates(&trials, &MIN, &[], 0).expect("pc")),
+        ),
     ]
 }
 

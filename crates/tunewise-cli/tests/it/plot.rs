@@ -90,13 +90,15 @@ fn read(setup: &Setup, name: &str) -> String {
 #[test]
 fn plot_writes_an_svg_of_each_kind() {
     let setup = made_study();
-    let kinds: [(&str, &[&str], &str); 6] = [
+    let kinds: [(&str, &[&str], &str); 8] = [
         ("history", &[], "best so far"),
         ("slice", &["--param", "x"], "x (log)"),
         ("slice", &["--param", "opt"], "adam"),
         ("intermediate", &[], "pruned here"),
         ("edf", &[], "fraction of trials"),
         ("timeline", &["--by-worker"], "worker"),
+        ("parallel", &[], "x (log)"),
+        ("parallel", &["--param", "n", "--param", "opt"], "Parallel coordinates"),
     ];
     for (i, (kind, extra, needle)) in kinds.iter().enumerate() {
         let file = format!("{kind}-{i}.svg");
@@ -122,8 +124,9 @@ fn plot_report_writes_one_html_page_with_every_figure() {
     let html = read(&setup, "report.html");
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(html.contains("<h1>Study plots</h1>"));
-    // history, edf, a slice per parameter (n, opt, x), intermediate, timeline.
-    assert_eq!(html.matches("<svg").count(), 7, "{html}");
+    // history, edf, a slice per parameter (n, opt, x), parallel coordinates, intermediate,
+    // timeline.
+    assert_eq!(html.matches("<svg").count(), 8, "{html}");
     assert!(html.contains("<tr><th>best trial</th>"));
     assert!(!html.contains("<script") && !html.contains("src="));
 }
@@ -156,6 +159,10 @@ fn bad_inputs_are_clear_errors() {
         &["no trial has a parameter named 'lr'", "n, opt, x"],
     );
     assert_fails(&plot(&setup, "slice", &["-o", "a.svg"]), &["--param", "n, opt, x"]);
+    assert_fails(
+        &plot(&setup, "parallel", &["--param", "x", "--param", "depth", "-o", "a.svg"]),
+        &["no trial has a parameter named 'depth'"],
+    );
     assert_fails(
         &plot(&setup, "history", &["--objective", "2", "-o", "a.svg"]),
         &["objective 2 does not exist", "1 objective"],
