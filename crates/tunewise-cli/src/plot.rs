@@ -32,6 +32,8 @@ pub enum PlotKind {
     Timeline,
     /// One axis per parameter (every one, or those given by --param) and the objective.
     Parallel,
+    /// The objective over two parameters (--param X --param Y), interpolated and filled.
+    Contour,
     /// Every figure that applies, in one self-contained HTML page.
     Report,
 }
@@ -47,8 +49,8 @@ pub struct PlotArgs {
     study: String,
     #[command(flatten)]
     storage: StorageArg,
-    /// The parameter of a slice plot; for parallel, the parameters to show (repeat the flag;
-    /// default: every one).
+    /// The parameter of a slice plot; the two of a contour (repeat the flag); for parallel, the
+    /// parameters to show (default: every one).
     #[arg(long, value_name = "NAME")]
     param: Vec<String>,
     /// Which objective, numbered from 0 (for a study with several).
@@ -102,14 +104,10 @@ fn figure(
         PlotKind::History => Figure::History(tunewise_plot::history(trials, directions, o)?),
         PlotKind::Slice => {
             let [param] = args.param.as_slice() else {
-                let mut names: Vec<&str> =
-                    trials.iter().flat_map(|t| t.params.iter().map(|p| &*p.name)).collect();
-                names.sort_unstable();
-                names.dedup();
                 bail!(
                     "the slice plot needs one --param NAME (got {}); the parameters are: {}",
                     args.param.len(),
-                    names.join(", ")
+                    param_list(trials)
                 );
             };
             Figure::Slice(tunewise_plot::slice(trials, directions, param, o)?)
@@ -120,6 +118,17 @@ fn figure(
         PlotKind::Pareto => Figure::Pareto(tunewise_plot::pareto(trials, directions)?),
         PlotKind::Edf => Figure::Edf(tunewise_plot::edf(trials, directions, o)?),
         PlotKind::Timeline => Figure::Timeline(tunewise_plot::timeline(trials, args.by_worker)?),
+        PlotKind::Contour => {
+            let [x, y] = args.param.as_slice() else {
+                bail!(
+                    "the contour plot needs two parameters, --param X --param Y (got {}); the \
+                     parameters are: {}",
+                    args.param.len(),
+                    param_list(trials)
+                );
+            };
+            Figure::Contour(tunewise_plot::contour(trials, directions, x, y, o)?)
+        }
         PlotKind::Parallel => {
             let params: Vec<&str> = args.param.iter().map(String::as_str).collect();
             Figure::ParallelCoordinates(tunewise_plot::parallel_coordinates(
@@ -129,6 +138,15 @@ fn figure(
         // plot() writes the report itself; this is never reached.
         PlotKind::Report => bail!("the report is not one figure"),
     })
+}
+
+/// The parameter names of the trials, sorted, comma-separated.
+fn param_list(trials: &[Arc<FrozenTrial>]) -> String {
+    let mut names: Vec<&str> =
+        trials.iter().flat_map(|t| t.params.iter().map(|p| &*p.name)).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(", ")
 }
 
 /// The report's figures: the Pareto front (several objectives), the history and distribution

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use tunewise_core::{Direction, Distribution, FrozenTrial, Param, TrialState};
 
+use crate::contour::ContourFigure;
 use crate::edf::EdfFigure;
 use crate::error::{Error, Result};
 use crate::history::HistoryFigure;
@@ -76,6 +77,8 @@ pub enum Figure {
     Timeline(TimelineFigure),
     /// One axis per parameter and one for the objective, one line per trial.
     ParallelCoordinates(ParallelFigure),
+    /// The objective over two parameters, interpolated on a grid.
+    Contour(ContourFigure),
 }
 
 impl Figure {
@@ -89,6 +92,7 @@ impl Figure {
             Figure::Edf(f) => &f.title,
             Figure::Timeline(f) => &f.title,
             Figure::ParallelCoordinates(f) => &f.title,
+            Figure::Contour(f) => &f.title,
         }
     }
 
@@ -103,6 +107,7 @@ impl Figure {
             Figure::Edf(f) => f.to_svg(),
             Figure::Timeline(f) => f.to_svg(),
             Figure::ParallelCoordinates(f) => f.to_svg(),
+            Figure::Contour(f) => f.to_svg(),
         }
     }
 

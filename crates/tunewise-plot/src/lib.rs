@@ -9,7 +9,8 @@
 //!   [`intermediate`] (intermediate values by step, pruned trials marked), [`pareto`] (two
 //!   objectives, front highlighted), [`edf`] (empirical distribution of values), [`timeline`]
 //!   (trials from start to end, by trial or by worker), [`parallel_coordinates`] (one axis per
-//!   parameter and the objective, one line per trial).
+//!   parameter and the objective, one line per trial), [`contour`] (the objective over two
+//!   parameters, interpolated, filled).
 //! - [`Figure`] holds any of them; [`to_svg`] draws it as a deterministic SVG document (fixed
 //!   number formatting, 1-2-5 ticks, log axes where the parameter is log-scale).
 //! - [`Figure::downsample`] bounds the points of large studies (the dashboard serves 50,000-trial
@@ -36,6 +37,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod contour;
 mod edf;
 mod error;
 mod figure;
@@ -48,6 +50,7 @@ mod slice;
 mod svg;
 mod timeline;
 
+pub use contour::{contour, ContourFigure};
 pub use edf::{edf, EdfFigure};
 pub use error::{Error, Result};
 pub use figure::{to_svg, Axis, Figure, TrialPoint};

@@ -71,6 +71,10 @@ pub(crate) enum Series {
         colour: &'static str,
         label: Option<String>,
     },
+    /// Filled rectangles `(x0, x1, y0, y1, colour)` (a heatmap's cells), drawn under the rest.
+    Cells {
+        cells: Vec<(f64, f64, f64, f64, String)>,
+    },
 }
 
 impl Series {
@@ -78,6 +82,7 @@ impl Series {
         match self {
             Series::Points { xy, .. } | Series::Line { xy, .. } => xy.iter().map(|p| p.0).collect(),
             Series::Bars { bars, .. } => bars.iter().flat_map(|b| [b.0, b.1]).collect(),
+            Series::Cells { cells } => cells.iter().flat_map(|c| [c.0, c.1]).collect(),
         }
     }
 
@@ -85,6 +90,7 @@ impl Series {
         match self {
             Series::Points { xy, .. } | Series::Line { xy, .. } => xy.iter().map(|p| p.1).collect(),
             Series::Bars { bars, .. } => bars.iter().map(|b| b.2).collect(),
+            Series::Cells { cells } => cells.iter().flat_map(|c| [c.2, c.3]).collect(),
         }
     }
 
@@ -433,6 +439,24 @@ pub(crate) fn render(chart: &Chart) -> String {
                     s,
                     r#"<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.5"/>"#
                 );
+            }
+            Series::Cells { cells } => {
+                s.push_str("<g class=\"cells\" shape-rendering=\"crispEdges\">\n");
+                for (a, b, lo, hi, colour) in cells {
+                    if !(ok_x(*a) && ok_x(*b) && ok_y(*lo) && ok_y(*hi)) {
+                        continue;
+                    }
+                    let (xa, xb, ya, yb) = (px(*a), px(*b), py(*hi), py(*lo));
+                    let _ = writeln!(
+                        s,
+                        r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{colour}"/>"#,
+                        c(xa.min(xb)),
+                        c(ya.min(yb)),
+                        c((xb - xa).abs()),
+                        c((yb - ya).abs())
+                    );
+                }
+                s.push_str("</g>\n");
             }
             Series::Bars { bars, colour, .. } => {
                 let _ = writeln!(

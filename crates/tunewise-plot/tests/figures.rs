@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use tunewise_core::{dominates, Direction, Distribution, FrozenTrial, Param, TrialState};
 use tunewise_plot::{
-    edf, history, intermediate, parallel_coordinates, pareto, report_html, slice, timeline, Error,
-    Figure, Summary,
+    contour, edf, history, intermediate, parallel_coordinates, pareto, report_html, slice,
+    timeline, Error, Figure, Summary,
 };
 
 fn param(name: &str, d: &Arc<Distribution>, internal: f64) -> Param {
@@ -224,6 +224,24 @@ fn parallel_coordinates_one_line_per_complete_trial() {
 }
 
 #[test]
+fn contour_grid_is_exact_at_the_trials_and_within_their_range() {
+    let trials = study();
+    let f = contour(&trials, &MIN, "lr", "layers", 0).expect("contour");
+    assert!(f.x.log && !f.y.log);
+    assert_eq!((f.grid_x.len(), f.grid_y.len(), f.z.len()), (24, 24, 24));
+    assert!(f.grid_x[0] > 0.0, "a log grid stays positive");
+    let values: Vec<f64> = [5.0, 3.5, 2.25, 1.5, 1.75, 0.5, 0.75].to_vec();
+    for z in f.z.iter().flatten() {
+        assert!((0.5..=5.0).contains(z), "{z} is an average of the values");
+    }
+    // Trial 0 sits at the grid's first corner (lowest lr, layers 1): its value there.
+    assert_eq!(f.z[0][0], values[0]);
+    let f = contour(&trials, &MIN, "opt", "lr", 0).expect("contour");
+    assert_eq!(f.grid_x, vec![0.0, 1.0]);
+    assert!(matches!(contour(&trials, &MIN, "lr", "depth", 0), Err(Error::UnknownParam { .. })));
+}
+
+#[test]
 fn no_complete_trial_is_an_error_naming_the_figure() {
     let trials = vec![FrozenTrial::new(1, 0, TrialState::Failed)];
     let err = history(&trials, &MIN, 0).expect_err("no trials");
@@ -255,6 +273,11 @@ fn figures() -> Vec<(&'static str, Figure)> {
         ("edf", Figure::Edf(edf(&trials, &MIN, 0).expect("edf"))),
         ("timeline", Figure::Timeline(timeline(&trials, false).expect("timeline"))),
         ("timeline_by_worker", Figure::Timeline(timeline(&trials, true).expect("timeline"))),
+        ("contour", Figure::Contour(contour(&trials, &MIN, "lr", "layers", 0).expect("contour"))),
+        (
+            "contour_categorical",
+            Figure::Contour(contour(&trials, &MIN, "opt", "lr", 0).expect("contour")),
+        ),
         (
             "parallel_coordinates",
             Figure::ParallelCoordinates(parallel_coordinates(&trials, &MIN, &[], 0).expect("pc")),

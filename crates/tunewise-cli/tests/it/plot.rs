@@ -90,7 +90,7 @@ fn read(setup: &Setup, name: &str) -> String {
 #[test]
 fn plot_writes_an_svg_of_each_kind() {
     let setup = made_study();
-    let kinds: [(&str, &[&str], &str); 8] = [
+    let kinds: [(&str, &[&str], &str); 9] = [
         ("history", &[], "best so far"),
         ("slice", &["--param", "x"], "x (log)"),
         ("slice", &["--param", "opt"], "adam"),
@@ -98,6 +98,7 @@ fn plot_writes_an_svg_of_each_kind() {
         ("edf", &[], "fraction of trials"),
         ("timeline", &["--by-worker"], "worker"),
         ("parallel", &[], "x (log)"),
+        ("contour", &["--param", "x", "--param", "n"], "Contour: x and n"),
         ("parallel", &["--param", "n", "--param", "opt"], "Parallel coordinates"),
     ];
     for (i, (kind, extra, needle)) in kinds.iter().enumerate() {
@@ -159,6 +160,10 @@ fn bad_inputs_are_clear_errors() {
         &["no trial has a parameter named 'lr'", "n, opt, x"],
     );
     assert_fails(&plot(&setup, "slice", &["-o", "a.svg"]), &["--param", "n, opt, x"]);
+    assert_fails(
+        &plot(&setup, "contour", &["--param", "x", "-o", "a.svg"]),
+        &["two parameters", "got 1", "n, opt, x"],
+    );
     assert_fails(
         &plot(&setup, "parallel", &["--param", "x", "--param", "depth", "-o", "a.svg"]),
         &["no trial has a parameter named 'depth'"],
