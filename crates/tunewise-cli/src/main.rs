@@ -10,6 +10,7 @@ mod command;
 mod config;
 mod manage;
 mod output;
+mod plot;
 mod run;
 mod serve;
 mod suggest;
@@ -60,6 +61,9 @@ enum Commands {
     /// Joins a study that `tunewise run` created (in a shared storage) and runs its trials here:
     /// start one per machine, or many; see docs/distributed.md.
     Worker(WorkerArgs),
+    /// Draws a figure of a study as SVG (history, slice, intermediate, pareto, edf, timeline),
+    /// or `plot report`: every figure in one self-contained HTML page.
+    Plot(plot::PlotArgs),
 }
 
 /// The flags of `tunewise run`, as given.
@@ -155,6 +159,7 @@ fn main() -> ExitCode {
         Commands::Ask(args) => ask::ask(args),
         Commands::Tell(args) => ask::tell(args),
         Commands::Worker(args) => worker::worker(args),
+        Commands::Plot(args) => plot::plot(args),
     };
     match result {
         Ok(code) => code,

@@ -391,6 +391,8 @@ fn several_objectives_print_the_pareto_front() {
 
 #[path = "it/output.rs"]
 mod output;
+#[path = "it/plot.rs"]
+mod plot;
 #[path = "it/sklearn_example.rs"]
 mod sklearn_example;
 mod suggest;

@@ -1,0 +1,184 @@
+//! `tunewise plot KIND`: a figure of a study as SVG, or `tunewise plot report`, every figure
+//! that applies in one self-contained HTML page.
+//!
+//! The HTML report is a KIND of `plot` rather than its own `tunewise report` command because
+//! `tunewise report STEP VALUE` already reports intermediate values from inside a trial (see
+//! suggest.rs); one name with two meanings would make either easy to misuse.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use tunewise::{Direction, FrozenTrial};
+use tunewise_plot::{Figure, Summary};
+
+use crate::manage::{load_study, open_existing, StorageArg};
+
+/// What `tunewise plot` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlotKind {
+    /// Objective value by trial, with the best so far.
+    History,
+    /// Objective value against one parameter (--param).
+    Slice,
+    /// Intermediate values by step, one line per trial, pruned trials marked.
+    Intermediate,
+    /// The first two objectives, the Pareto front highlighted.
+    Pareto,
+    /// Empirical distribution (CDF) of the objective's values.
+    Edf,
+    /// Trials as bars from start to end (--by-worker: one row per worker).
+    Timeline,
+    /// One axis per parameter (every one, or those given by --param) and the objective.
+    Parallel,
+    /// The objective over two parameters (--param X --param Y), interpolated and filled.
+    Contour,
+    /// Every figure that applies, in one self-contained HTML page.
+    Report,
+}
+
+/// The flags of `tunewise plot`, as given.
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// What to draw.
+    #[arg(value_enum)]
+    kind: PlotKind,
+    /// The study's name.
+    #[arg(long, value_name = "NAME")]
+    study: String,
+    #[command(flatten)]
+    storage: StorageArg,
+    /// The parameter of a slice plot; the two of a contour (repeat the flag); for parallel, the
+    /// parameters to show (default: every one).
+    #[arg(long, value_name = "NAME")]
+    param: Vec<String>,
+    /// Which objective, numbered from 0 (for a study with several).
+    #[arg(long, value_name = "I", default_value_t = 0)]
+    objective: usize,
+    /// Timeline: one row per worker instead of one per trial.
+    #[arg(long)]
+    by_worker: bool,
+    /// Draw at most about N points per figure (large studies); the best-so-far line stays exact.
+    #[arg(long, value_name = "N")]
+    max_points: Option<usize>,
+    /// The file to write: .svg for a figure, .html for the report.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+/// `tunewise plot`.
+pub fn plot(args: PlotArgs) -> Result<ExitCode> {
+    let url = &args.storage.storage;
+    let study = load_study(open_existing(url)?, url, &args.study)?;
+    let trials = study.trials()?;
+    let directions = study.directions();
+    let text = if args.kind == PlotKind::Report {
+        let mut figures = report_figures(&trials, directions, args.by_worker)?;
+        if let Some(n) = args.max_points {
+            figures.iter_mut().for_each(|f| f.downsample(n));
+        }
+        tunewise_plot::report_html(study.name(), &Summary::of(&trials, directions), &figures)
+    } else {
+        let mut figure = figure(&args, &trials, directions)
+            .with_context(|| format!("cannot draw the study '{}'", args.study))?;
+        if let Some(n) = args.max_points {
+            figure.downsample(n);
+        }
+        figure.to_svg()
+    };
+    std::fs::write(&args.output, text).with_context(|| {
+        format!("cannot write '{}'; fix -o (a file in a writable directory)", args.output.display())
+    })?;
+    println!("wrote {}", args.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn figure(
+    args: &PlotArgs,
+    trials: &[Arc<FrozenTrial>],
+    directions: &[Direction],
+) -> Result<Figure> {
+    let o = args.objective;
+    Ok(match args.kind {
+        PlotKind::History => Figure::History(tunewise_plot::history(trials, directions, o)?),
+        PlotKind::Slice => {
+            let [param] = args.param.as_slice() else {
+                bail!(
+                    "the slice plot needs one --param NAME (got {}); the parameters are: {}",
+                    args.param.len(),
+                    param_list(trials)
+                );
+            };
+            Figure::Slice(tunewise_plot::slice(trials, directions, param, o)?)
+        }
+        PlotKind::Intermediate => {
+            Figure::Intermediate(tunewise_plot::intermediate(trials, directions, o)?)
+        }
+        PlotKind::Pareto => Figure::Pareto(tunewise_plot::pareto(trials, directions)?),
+        PlotKind::Edf => Figure::Edf(tunewise_plot::edf(trials, directions, o)?),
+        PlotKind::Timeline => Figure::Timeline(tunewise_plot::timeline(trials, args.by_worker)?),
+        PlotKind::Contour => {
+            let [x, y] = args.param.as_slice() else {
+                bail!(
+                    "the contour plot needs two parameters, --param X --param Y (got {}); the \
+                     parameters are: {}",
+                    args.param.len(),
+                    param_list(trials)
+                );
+            };
+            Figure::Contour(tunewise_plot::contour(trials, directions, x, y, o)?)
+        }
+        PlotKind::Parallel => {
+            let params: Vec<&str> = args.param.iter().map(String::as_str).collect();
+            Figure::ParallelCoordinates(tunewise_plot::parallel_coordinates(
+                trials, directions, &params, o,
+            )?)
+        }
+        // plot() writes the report itself; this is never reached.
+        PlotKind::Report => bail!("the report is not one figure"),
+    })
+}
+
+/// The parameter names of the trials, sorted, comma-separated.
+fn param_list(trials: &[Arc<FrozenTrial>]) -> String {
+    let mut names: Vec<&str> =
+        trials.iter().flat_map(|t| t.params.iter().map(|p| &*p.name)).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(", ")
+}
+
+/// The report's figures: the Pareto front (several objectives), the history and distribution
+/// of each objective, a slice per parameter, parallel coordinates (two parameters or more),
+/// intermediate values (when reported) and the timeline. A study with no complete trial is an error (there would be nothing to show).
+fn report_figures(
+    trials: &[Arc<FrozenTrial>],
+    directions: &[Direction],
+    by_worker: bool,
+) -> Result<Vec<Figure>> {
+    let mut figures = Vec::new();
+    if directions.len() >= 2 {
+        figures.extend(tunewise_plot::pareto(trials, directions).ok().map(Figure::Pareto));
+    }
+    for o in 0..directions.len() {
+        figures.push(Figure::History(tunewise_plot::history(trials, directions, o)?));
+        figures.push(Figure::Edf(tunewise_plot::edf(trials, directions, o)?));
+    }
+    let mut names: Vec<&str> =
+        trials.iter().flat_map(|t| t.params.iter().map(|p| &*p.name)).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        // A parameter seen only on unfinished trials has no slice: leave it out.
+        figures.extend(tunewise_plot::slice(trials, directions, name, 0).ok().map(Figure::Slice));
+    }
+    if trials.iter().any(|t| t.params.len() >= 2) {
+        let all = tunewise_plot::parallel_coordinates(trials, directions, &[], 0);
+        figures.extend(all.ok().map(Figure::ParallelCoordinates));
+    }
+    figures
+        .extend(tunewise_plot::intermediate(trials, directions, 0).ok().map(Figure::Intermediate));
+    figures.extend(tunewise_plot::timeline(trials, by_worker).ok().map(Figure::Timeline));
+    Ok(figures)
+}
