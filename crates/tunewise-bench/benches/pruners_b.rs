@@ -24,7 +24,10 @@
 //!   pass over the rung places the points in their fronts; it is pruned at the first rung,
 //!   once enough points are found ahead.
 //! - `pruners_b/successive_halving_2obj_near_promoted/1000`: `0.3 + 1/step`: promoted at every
-//!   rung, each after a full pass and the crowding distance of its front (the most work).
+//!   rung. Too many points are below it for the first quick accepts, but the finished points in
+//!   the cached fronts up to its own (plus the running ones) are fewer than the quota: promoted
+//!   by that bound at each rung, without a pass (before it, a full pass and the crowding
+//!   distance of its front at each rung: the most work).
 //! - `pruners_b/successive_halving_2obj_middle_changed/1000`: the middle case's first call
 //!   after a trial finished (its value added to each rung, the rung's fronts brought up to
 //!   date). Each timed call follows an untimed one that rebuilds the whole cache.

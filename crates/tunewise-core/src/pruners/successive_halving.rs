@@ -67,7 +67,12 @@ use crate::sampler::StudyView;
 /// push finished points back, each by at most one front per running point, so the finished
 /// points in the fronts before the judged trial's own (among the finished ones) minus the
 /// number of running points are all ahead of it: when they fill the quota it is pruned in
-/// O(log² n) (an exact quick reject). Otherwise one pass over the rung places each point the
+/// O(log² n) (an exact quick reject). Conversely the judged trial's front is at most its own
+/// among the finished points plus the running points that dominate it, and only the points
+/// in that front or earlier ones can rank ahead of it: the finished points in those fronts
+/// (a prefix of the cached front sizes) plus the running points it does not dominate bound
+/// the number ahead, and when that bound is below the quota it is promoted in O(log² n) (an
+/// exact quick accept). Otherwise one pass over the rung places each point the
 /// judged trial does not dominate in its front among all the points at the rung, starting from
 /// its cached front (O(n), stopped once enough points are ahead), then the crowding distance
 /// over the judged trial's front. With more objectives: one pass over the rung counts the
@@ -715,8 +720,9 @@ impl Halving {
 /// minimize) at a rung holding the finished points `points` (in lexicographic order, sorted
 /// into `fronts`; `own_cached`, the judged trial's own finished value, among them, not
 /// counted) and the running trials' points `others`; or, as soon as it is known to be at least
-/// `enough`, some number at least `enough`. `None` if the bounds below failed (they cannot; the
-/// caller then ranks the points from scratch).
+/// `enough`, some number at least `enough`; or, when it is known to be below `enough`, a bound
+/// on it below `enough`. `None` if the bounds below failed (they cannot; the caller then ranks
+/// the points from scratch).
 ///
 /// On the cached fronts of the finished points (updated only when those change): adding a
 /// point can only push points to later fronts, and a point `p` the judged one does not
@@ -725,8 +731,12 @@ impl Halving {
 /// its cached front and that plus `e`. Likewise the judged point's front is at least `r0`, the
 /// front it would join among the finished points alone. So every finished point in a cached
 /// front before `r0 − e` ranks ahead of it: that count alone often prunes it (an exact quick
-/// reject). Otherwise one pass in lexicographic order places each point the judged one does
-/// not dominate in its front, starting the search at its cached front (usually one dominance
+/// reject). Conversely only the points in the judged point's front or earlier can rank ahead
+/// of it, so the finished points in cached fronts up to its own plus the running points that
+/// dominate it, and the running points it does not dominate, bound the count: when that is
+/// below `enough` it is returned (an exact quick accept). Otherwise one pass in lexicographic
+/// order places each point the judged one does not dominate in its front, starting the search
+/// at its cached front (usually one dominance
 /// test; the points in fronts before every added point's are only counted), and the crowding
 /// distance is computed over the judged point's front.
 fn two_objectives(
@@ -745,8 +755,23 @@ fn two_objectives(
     if certain >= enough {
         return Some(certain);
     }
-    // The judged point's front is at most `r0` plus the running points that dominate it.
+    // The judged point's front is at most `r0` plus the running points that dominate it (a
+    // chain of its dominators holds at most `r0` finished points and those running ones).
     let limit = r0 + rivals.iter().filter(|o| dominates2(**o, own)).count();
+    // Exact quick accept: a point ranked ahead of the judged one is in its front or an earlier
+    // one, so at most `limit`; a finished point is in the same front or a later one among all
+    // the points as among the finished ones, so in a cached front up to `limit` (or up to
+    // `limit + 1` when the judged trial's own cached point, left out of the rung, differs from
+    // its value: leaving a point out moves the others forward by at most one front). Those
+    // but that cached point, and the running points it does not dominate, are all the points
+    // that can be ahead.
+    let left_out = usize::from(own_cached.is_some_and(|c| c != own));
+    let reach = (limit + 1 + left_out).min(fronts.len());
+    let counted_copy = own_cached.is_some_and(|c| fronts.front_of(c) < reach);
+    let most = fronts.starts[reach] - usize::from(counted_copy) + rivals.len();
+    if most < enough {
+        return Some(most);
+    }
     // The running points and the judged one, in lexicographic order (the judged point first
     // among equal points), each placed before the cached points equal to it, with their fronts
     // among the finished points (lower bounds of their fronts now).
@@ -1014,6 +1039,45 @@ impl Cache {
 mod tests {
     use super::*;
     use crate::multi_objective::fronts;
+
+    #[test]
+    fn two_objectives_answers_from_the_cached_fronts_when_they_leave_the_judged_point_in() {
+        // The first front {(0, 5), (1, 4), (4, 1), (5, 0)}, tails behind its ends; the judged
+        // (2, 2) joins it, as the third of five: only the ends are ahead of it, but the quick
+        // accept answers with its bound, the 4 finished points of the front, below 5 slots.
+        let mut pts: Vec<Vec<f64>> = [
+            [0.0, 5.0],
+            [1.0, 4.0],
+            [4.0, 1.0],
+            [5.0, 0.0],
+            [0.5, 6.0],
+            [0.6, 7.0],
+            [0.7, 8.0],
+            [6.0, 0.5],
+            [7.0, 0.6],
+        ]
+        .iter()
+        .map(|p| p.to_vec())
+        .collect();
+        pts.sort_by(|a, b| lex_cmp(a, b));
+        let flat: Vec<f64> = pts.iter().flatten().copied().collect();
+        let fronts = Fronts::build(&flat, None);
+        assert_eq!(two_objectives(&flat, &fronts, [2.0, 2.0], None, &[], 5), Some(4));
+        // Its own finished copy, the same point, changes nothing.
+        let mut with_copy = pts.clone();
+        with_copy.push(vec![2.0, 2.0]);
+        with_copy.sort_by(|a, b| lex_cmp(a, b));
+        let flat_copy: Vec<f64> = with_copy.iter().flatten().copied().collect();
+        let fronts_copy = Fronts::build(&flat_copy, None);
+        let own = Some([2.0, 2.0]);
+        assert_eq!(two_objectives(&flat_copy, &fronts_copy, [2.0, 2.0], own, &[], 5), Some(4));
+        // A running (3, 1.5) in the front too: the bound, 5, no longer decides and the full
+        // ranking counts the ends and (1, 4), whose crowding distance beats the judged one's.
+        assert_eq!(two_objectives(&flat, &fronts, [2.0, 2.0], None, &[[3.0, 1.5]], 5), Some(3));
+        // Running points dominating the judged one push it back two fronts, behind 8 points.
+        let chain = [[1.8, 1.8], [1.9, 1.9]];
+        assert!(two_objectives(&flat, &fronts, [2.0, 2.0], None, &chain, 6) >= Some(6));
+    }
 
     #[test]
     fn cached_fronts_agree_with_the_fast_non_dominated_sort() {

@@ -649,3 +649,71 @@ fn two_objectives_a_running_trial_can_push_finished_ones_into_the_judged_trials_
     others.pop();
     assert!(decide(&sha(1, 2), &[Minimize; 2], &others, &judged));
 }
+
+/// Finished two-objective trials at step 1, numbered from 0: the first front {a (0, 5),
+/// c (1, 4), d (4, 1), b (5, 0)}, a chain behind a on the left (l1, l2, l3, in fronts 1–3) and
+/// one behind b at the bottom (m1, m2), then `nan` NaN trials.
+fn staircase_with_tails(nan: usize) -> Vec<FrozenTrial> {
+    let mut points = vec![
+        [0.0, 5.0],
+        [1.0, 4.0],
+        [4.0, 1.0],
+        [5.0, 0.0],
+        [0.5, 6.0],
+        [0.6, 7.0],
+        [0.7, 8.0],
+        [6.0, 0.5],
+        [7.0, 0.6],
+    ];
+    points.extend(std::iter::repeat([f64::NAN; 2]).take(nan));
+    points.iter().enumerate().map(|(i, v)| trial(i as u64, Complete, &[(1, v)])).collect()
+}
+
+/// `staircase_with_tails` as points for `brute_force_pruned`, then `more`.
+fn staircase_points(nan: usize, more: &[[f64; 2]]) -> Vec<Option<Vec<f64>>> {
+    staircase_with_tails(nan)
+        .iter()
+        .map(|t| Some(t.intermediate_values[&1].clone()).filter(|v| !v[0].is_nan()))
+        .chain(more.iter().map(|v| Some(v.to_vec())))
+        .collect()
+}
+
+#[test]
+fn two_objectives_the_cached_fronts_up_to_the_judged_trials_accept_it_at_once() {
+    // J (2, 2) joins the first front of the finished points. 9 points are below it on some
+    // objective (too many for the count of those to accept it: 10 trials, 5 slots at η = 2),
+    // none ahead of it surely, but only the 4 finished points of the first front can be
+    // ahead of it: promoted (exactly 2, the first front's ends, are).
+    let judged = trial(9, Running, &[(1, &[2.0, 2.0])]);
+    let others = staircase_with_tails(0);
+    assert!(!brute_force_pruned(&staircase_points(0, &[[2.0, 2.0]]), 9, 2));
+    assert!(!decide(&sha(1, 2), &[Minimize; 2], &others, &judged));
+}
+
+#[test]
+fn two_objectives_a_running_trial_can_make_the_quick_accept_too_loose() {
+    // As above with a running E (3, 1.5), in the first front too: 11 trials, 5 slots, and the
+    // first front's 4 finished points plus E could all be ahead: the bound does not decide,
+    // the full ranking does (the ends a and b, and c, are ahead: promoted).
+    let judged = trial(9, Running, &[(1, &[2.0, 2.0])]);
+    let mut others = staircase_with_tails(0);
+    others.push(trial(20, Running, &[(1, &[3.0, 1.5])]));
+    let pts = staircase_points(0, &[[3.0, 1.5], [2.0, 2.0]]);
+    assert!(!brute_force_pruned(&pts, 10, 2));
+    assert!(!decide(&sha(1, 2), &[Minimize; 2], &others, &judged));
+}
+
+#[test]
+fn two_objectives_running_trials_that_dominate_the_judged_one_push_it_back() {
+    // As above with the running (1.8, 1.8) and (1.9, 1.9), a chain dominating J: J is in the
+    // third front, behind 8 points; 12 trials, 6 slots: pruned. Among the finished points
+    // alone J is in the first front, with 4 points in it: the quick accept must allow for the
+    // fronts the running points can push it back (and for the running points themselves).
+    let judged = trial(9, Running, &[(1, &[2.0, 2.0])]);
+    let mut others = staircase_with_tails(0);
+    others.push(trial(20, Running, &[(1, &[1.8, 1.8])]));
+    others.push(trial(21, Running, &[(1, &[1.9, 1.9])]));
+    let pts = staircase_points(0, &[[1.8, 1.8], [1.9, 1.9], [2.0, 2.0]]);
+    assert!(brute_force_pruned(&pts, 11, 2));
+    assert!(decide(&sha(1, 2), &[Minimize; 2], &others, &judged));
+}
