@@ -30,7 +30,7 @@ pub enum AskFormat {
 /// `tunewise ask`.
 #[derive(Debug, clap::Args)]
 pub struct AskArgs {
-    /// The study file whose [params] are sampled (default: the one stored in the study by `run`
+    /// The study file whose `[params]` are sampled (default: the one stored in the study by `run`
     /// or an earlier `ask --config`). With it, the study is created if it does not exist.
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,

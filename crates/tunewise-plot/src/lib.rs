@@ -5,7 +5,7 @@
 //!
 //! - A figure function reads a study's trials and returns a serde-serialisable figure: axis
 //!   labels, log-scale flags (taken from the parameter's distribution) and the data.
-//!   [`history`] (value by trial and the best so far), [`slice`] (value against one parameter),
+//!   [`history`] (value by trial and the best so far), [`slice()`] (value against one parameter),
 //!   [`intermediate`] (intermediate values by step, pruned trials marked), [`pareto`] (two
 //!   objectives, front highlighted), [`edf`] (empirical distribution of values), [`timeline`]
 //!   (trials from start to end, by trial or by worker), [`parallel_coordinates`] (one axis per
