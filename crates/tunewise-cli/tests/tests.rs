@@ -37,6 +37,42 @@ impl Setup {
     }
 }
 
+/// A file in the setup's directory (written by a trial's program or a command), or "" if absent.
+fn read_file(setup: &Setup, name: &str) -> String {
+    std::fs::read_to_string(setup.path().join(name)).unwrap_or_default()
+}
+
+/// `PATH` with the directory of the `tunewise` under test first, so that a trial's program
+/// finds it.
+fn path_with_tunewise() -> std::ffi::OsString {
+    let bin = assert_cmd::cargo::cargo_bin("tunewise");
+    let mut dirs: Vec<std::path::PathBuf> =
+        bin.parent().map(Path::to_path_buf).into_iter().collect();
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).expect("PATH")
+}
+
+/// Starts `tunewise ARGS` in the setup's directory, sends it SIGINT after `after`, and waits.
+#[cfg(unix)]
+fn interrupted_run(setup: &Setup, args: &[&str], after: std::time::Duration) -> Output {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tunewise"))
+        .current_dir(setup.path())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start tunewise");
+    std::thread::sleep(after);
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    child.wait_with_output().expect("wait")
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -322,21 +358,13 @@ fn the_python_example_runs_when_python3_exists() {
 #[test]
 fn ctrl_c_stops_cleanly_and_the_study_resumes() {
     let setup = Setup::new(QUADRATIC);
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tunewise"))
-        .current_dir(setup.path())
-        .args(["run", "--config", "study.toml", "--trials", "1000", "--"])
-        .args(["sh", "-c", "echo 1; sleep 0.2; echo {x}"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start tunewise");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(sent.success());
-    let out = child.wait_with_output().expect("wait");
+    let args = ["run", "--config", "study.toml", "--trials", "1000", "--"];
+    let command = ["sh", "-c", "echo 1; sleep 0.2; echo {x}"];
+    let out = interrupted_run(
+        &setup,
+        &[&args[..], &command[..]].concat(),
+        std::time::Duration::from_millis(1500),
+    );
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("interrupted"), "{err}");

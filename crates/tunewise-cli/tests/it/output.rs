@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+#[cfg(unix)]
+use super::interrupted_run;
 use super::{lines_with, quad, stderr, stdout, Setup, QUADRATIC};
 
 /// Trial 1 fails, the others print the trial number.
@@ -131,21 +133,13 @@ fn an_unknown_progress_mode_is_refused_with_the_choices() {
 #[test]
 fn json_after_ctrl_c_ends_with_interrupted() {
     let setup = Setup::new(QUADRATIC);
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tunewise"))
-        .current_dir(setup.path())
-        .args(["run", "--config", "study.toml", "--trials", "1000", "--json", "--"])
-        .args(["sh", "-c", "sleep 0.2; echo {x}"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start tunewise");
-    std::thread::sleep(std::time::Duration::from_millis(1200));
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(sent.success());
-    let out = child.wait_with_output().expect("wait");
+    let args = ["run", "--config", "study.toml", "--trials", "1000", "--json", "--"];
+    let command = ["sh", "-c", "sleep 0.2; echo {x}"];
+    let out = interrupted_run(
+        &setup,
+        &[&args[..], &command[..]].concat(),
+        std::time::Duration::from_millis(1200),
+    );
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let events = json_lines(&stdout(&out));
     let (end, trials) = events.split_last().expect("at least the end object");

@@ -1,12 +1,11 @@
 //! `tunewise plot`: an SVG of each kind and the HTML report from a study made with
 //! `tunewise run`, and the bad inputs.
 
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
 
-use super::{assert_fails, stderr, Setup};
+use super::{assert_fails, path_with_tunewise, read_file, stderr, Setup};
 
 /// x (log), n (int), opt (categorical); the program reports two intermediate values and the
 /// median pruner stops some trials.
@@ -48,16 +47,6 @@ const PROGRAM: &str = r#"for step in 1 2 3; do
     done
     echo "$loss""#;
 
-/// `PATH` with the `tunewise` under test first, for the trial's program.
-fn path_with_tunewise() -> std::ffi::OsString {
-    let bin = assert_cmd::cargo::cargo_bin("tunewise");
-    let mut dirs: Vec<PathBuf> = bin.parent().map(Path::to_path_buf).into_iter().collect();
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    std::env::join_paths(dirs).expect("PATH")
-}
-
 /// A directory holding the study above, run for 10 trials.
 fn made_study() -> Setup {
     let setup = Setup::new(STUDY);
@@ -83,10 +72,6 @@ fn plot(setup: &Setup, kind: &str, extra: &[&str]) -> Output {
         .expect("run tunewise plot")
 }
 
-fn read(setup: &Setup, name: &str) -> String {
-    std::fs::read_to_string(setup.path().join(name)).unwrap_or_default()
-}
-
 #[test]
 fn plot_writes_an_svg_of_each_kind() {
     let setup = made_study();
@@ -107,14 +92,18 @@ fn plot_writes_an_svg_of_each_kind() {
         args.extend(["-o", &file]);
         let out = plot(&setup, kind, &args);
         assert!(out.status.success(), "{kind}: {}", stderr(&out));
-        let svg = read(&setup, &file);
+        let svg = read_file(&setup, &file);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
         assert!(svg.contains(needle), "{kind}: {needle:?} in {svg}");
     }
     // The study above has pruned trials (the median pruner after two).
     let out = plot(&setup, "timeline", &["-o", "t.svg"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(read(&setup, "t.svg").contains(">pruned</text>"), "{}", read(&setup, "t.svg"));
+    assert!(
+        read_file(&setup, "t.svg").contains(">pruned</text>"),
+        "{}",
+        read_file(&setup, "t.svg")
+    );
 }
 
 #[test]
@@ -122,7 +111,7 @@ fn plot_report_writes_one_html_page_with_every_figure() {
     let setup = made_study();
     let out = plot(&setup, "report", &["-o", "report.html", "--max-points", "100"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let html = read(&setup, "report.html");
+    let html = read_file(&setup, "report.html");
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(html.contains("<h1>Study plots</h1>"));
     // history, edf, a slice per parameter (n, opt, x), parallel coordinates, intermediate,
@@ -143,10 +132,10 @@ fn pareto_plot_of_a_two_objective_study() {
     assert!(out.status.success(), "{}", stderr(&out));
     let out = plot(&setup, "pareto", &["-o", "p.svg"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(read(&setup, "p.svg").contains("Pareto front"));
+    assert!(read_file(&setup, "p.svg").contains("Pareto front"));
     let out = plot(&setup, "history", &["--objective", "1", "-o", "h.svg"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(read(&setup, "h.svg").contains("objective 1 (minimize)"));
+    assert!(read_file(&setup, "h.svg").contains("objective 1 (minimize)"));
     let out = plot(&setup, "report", &["-o", "r.html"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use tunewise::{FrozenTrial, TrialState};
 
-use super::{lines_with, stderr, stdout};
+use super::{assert_fails, lines_with, stderr, stdout};
 
 /// A study file for a shared study of `trials` trials in total.
 fn study_file(trials: usize) -> String {
@@ -223,14 +223,6 @@ fn postgres_a_killed_workers_trial_runs_again_after_its_lease() {
     let name = unique("killed");
     a_killed_workers_trial_runs_again(&url, &name, dir.path());
     delete_study(&url, &name);
-}
-
-fn assert_fails(out: &Output, needles: &[&str]) {
-    assert!(!out.status.success(), "expected a failure; stderr: {}", stderr(out));
-    let err = stderr(out);
-    for n in needles {
-        assert!(err.contains(n), "expected {n:?} in: {err}");
-    }
 }
 
 #[test]

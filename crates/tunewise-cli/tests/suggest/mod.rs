@@ -6,18 +6,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
-use super::{assert_fails, lines_with, stderr, stdout, Setup};
-
-/// `PATH` with the directory of the `tunewise` under test first, so that the trial's program
-/// finds it.
-fn path_with_tunewise() -> std::ffi::OsString {
-    let bin = assert_cmd::cargo::cargo_bin("tunewise");
-    let mut dirs: Vec<PathBuf> = bin.parent().map(Path::to_path_buf).into_iter().collect();
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    std::env::join_paths(dirs).expect("PATH")
-}
+use super::{assert_fails, lines_with, path_with_tunewise, read_file, stderr, stdout, Setup};
 
 /// `tunewise run --config study.toml EXTRA -- COMMAND`, its program able to call `tunewise`.
 fn run(setup: &Setup, extra: &[&str], command: &[&str]) -> Output {
@@ -35,11 +24,6 @@ fn run(setup: &Setup, extra: &[&str], command: &[&str]) -> Output {
 fn outside(args: &[&str]) -> Output {
     let mut cmd = Command::cargo_bin("tunewise").expect("binary");
     cmd.env_remove("TUNEWISE_SOCKET").args(args).output().expect("run tunewise")
-}
-
-/// A file the trial's program wrote in the study's directory.
-fn read(setup: &Setup, name: &str) -> String {
-    std::fs::read_to_string(setup.path().join(name)).unwrap_or_default()
 }
 
 const NO_PARAMS: &str =
@@ -127,8 +111,8 @@ fn bad_suggestions_inside_a_trial_are_errors() {
         ("twice", "1", "appears more than once"),
     ];
     for (name, status, message) in cases {
-        assert_eq!(read(&setup, &format!("{name}.status")).trim(), status, "{name}");
-        let err = read(&setup, &format!("{name}.err"));
+        assert_eq!(read_file(&setup, &format!("{name}.status")).trim(), status, "{name}");
+        let err = read_file(&setup, &format!("{name}.err"));
         assert!(err.contains(message), "{name}: expected {message:?} in {err}");
     }
 }
@@ -177,7 +161,7 @@ fn the_socket_is_gone_after_its_trial() {
         &["sh", "-c", "echo \"$TUNEWISE_SOCKET\" > socket; echo 1"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let socket = PathBuf::from(read(&setup, "socket").trim());
+    let socket = PathBuf::from(read_file(&setup, "socket").trim());
     assert!(socket.is_absolute(), "{socket:?}");
     assert!(!socket.exists(), "the socket stays after its trial: {socket:?}");
     let dir = socket.parent().expect("the socket's directory");
@@ -222,7 +206,7 @@ fn reports_reach_the_pruner_and_pruned_trials_are_stored_pruned() {
     assert!(!pruned.is_empty() && !complete.is_empty(), "{err}");
     assert_eq!(pruned.len() + complete.len(), 12, "no trial failed: {err}");
     // `report` said stop with status 3, at least once per pruned trial.
-    let statuses = read(&setup, "statuses");
+    let statuses = read_file(&setup, "statuses");
     assert!(statuses.lines().all(|s| s == "3"), "{statuses}");
     assert!(statuses.lines().count() >= pruned.len(), "{statuses}");
     // The trials pruned are the poor ones: every pruned x is above the best complete x.
@@ -251,14 +235,14 @@ fn bad_reports_inside_a_trial_are_errors() {
     let out = run(&setup, &[], &["sh", "-c", script]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("trial 0: complete 1, 2"), "{}", stderr(&out));
-    assert_eq!(read(&setup, "one.status").trim(), "1");
-    assert!(read(&setup, "one.err").contains("expected 2 objective value(s), got 1"));
-    assert_eq!(read(&setup, "two.status").trim(), "0");
-    assert_eq!(read(&setup, "again.status").trim(), "1");
-    assert!(read(&setup, "again.err").contains("step 1 was already reported"));
-    assert_eq!(read(&setup, "negative.status").trim(), "0");
-    assert_eq!(read(&setup, "inf.status").trim(), "1");
-    assert!(read(&setup, "inf.err").contains("inf is not a finite number"));
+    assert_eq!(read_file(&setup, "one.status").trim(), "1");
+    assert!(read_file(&setup, "one.err").contains("expected 2 objective value(s), got 1"));
+    assert_eq!(read_file(&setup, "two.status").trim(), "0");
+    assert_eq!(read_file(&setup, "again.status").trim(), "1");
+    assert!(read_file(&setup, "again.err").contains("step 1 was already reported"));
+    assert_eq!(read_file(&setup, "negative.status").trim(), "0");
+    assert_eq!(read_file(&setup, "inf.status").trim(), "1");
+    assert!(read_file(&setup, "inf.err").contains("inf is not a finite number"));
 }
 
 #[test]
