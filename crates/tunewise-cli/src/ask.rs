@@ -166,12 +166,9 @@ pub fn ask(args: AskArgs) -> Result<ExitCode> {
     trial.detach().context("cannot store the trial's parameters")?;
     let text = match args.format {
         AskFormat::Json => {
-            let params: serde_json::Map<String, Value> = values
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
-                .collect();
+            let params = serde_json::to_string(&values).unwrap_or_default();
             // Written by hand so that "trial" comes first, as people read it.
-            format!("{{\"trial\":{number},\"params\":{}}}\n", Value::Object(params))
+            format!("{{\"trial\":{number},\"params\":{params}}}\n")
         }
         AskFormat::Env => {
             let mut out = format!("TUNEWISE_TRIAL={number}\nTUNEWISE_TRIAL_NUMBER={number}\n");

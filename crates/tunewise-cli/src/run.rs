@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
 use tunewise::storage::Storage;
-use tunewise::{Budget, Flow, ParamValue, Study, StudyBuilder, Trial, TrialError};
+use tunewise::{Budget, Flow, Study, StudyBuilder, Trial, TrialError};
 
 use crate::command::{self, RunError, Template};
 use crate::config::{self, Plan};
@@ -220,14 +220,14 @@ struct TrialContext<'a> {
 impl TrialContext<'_> {
     fn evaluate(&self, trial: &mut Trial) -> std::result::Result<Vec<f64>, TrialError> {
         let values = self.plan.suggest_all(trial)?;
-        let json: serde_json::Map<String, serde_json::Value> =
-            values.iter().map(|(k, v)| (k.clone(), json_value(v))).collect();
         let file = self.params_dir.join(format!(
             "tunewise-{}-trial-{}.json",
             std::process::id(),
             trial.number()
         ));
-        std::fs::write(&file, serde_json::Value::Object(json).to_string()).map_err(|e| {
+        // `ParamValue` serializes as a plain JSON number, bool or string.
+        let json = serde_json::to_string(&values).unwrap_or_default();
+        std::fs::write(&file, json).map_err(|e| {
             TrialError::failed(format!("cannot write the parameters file {}: {e}", file.display()))
         })?;
         let mut env: Vec<(String, String)> =
@@ -276,14 +276,5 @@ impl TrialContext<'_> {
             f.get_or_insert(message.clone());
         }
         TrialError::Failed(message)
-    }
-}
-
-fn json_value(v: &ParamValue) -> serde_json::Value {
-    match v {
-        ParamValue::Bool(b) => serde_json::Value::Bool(*b),
-        ParamValue::Int(i) => serde_json::Value::from(*i),
-        ParamValue::Float(f) => serde_json::Value::from(*f),
-        other => serde_json::Value::String(other.to_string()),
     }
 }
