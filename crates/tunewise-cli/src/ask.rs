@@ -16,7 +16,7 @@ use crate::command::env_name;
 use crate::config::{self, Plan, DEFAULT_STORAGE};
 use crate::manage::{emit, load_study, open_existing, unknown_study, StorageArg};
 use crate::open_storage;
-use crate::run::STUDY_FILE_ATTR;
+use crate::run::{self, STUDY_FILE_ATTR};
 
 /// `--format` of `ask`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -128,14 +128,8 @@ fn study_and_plan(args: &AskArgs) -> Result<(Study, Plan)> {
     let study = builder
         .create()
         .with_context(|| format!("cannot create or load the study '{name}' in '{url}'"))?;
-    if let Some(path) = &args.config {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the study file '{}'", path.display()))?;
-        if study.record().user_attrs.get(STUDY_FILE_ATTR).and_then(Value::as_str) != Some(&text) {
-            study
-                .set_user_attr(STUDY_FILE_ATTR, text)
-                .context("cannot store the study file in the study")?;
-        }
+    if args.config.is_some() {
+        run::store_study_file(&study, &plan)?;
     }
     Ok((study, plan))
 }

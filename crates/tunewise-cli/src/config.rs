@@ -271,6 +271,8 @@ pub struct Plan {
     pub timeout: Option<Duration>,
     /// The parameters, each after those its `when` depends on.
     pub params: Vec<ParamPlan>,
+    /// The study file's text ("" without a file), as kept in the study for workers and `ask`.
+    pub text: String,
 }
 
 /// Reads and checks a study file.
@@ -346,6 +348,7 @@ fn plan(file: StudyFile, text: &str) -> Result<Plan> {
         score,
         timeout,
         params,
+        text: text.to_owned(),
     };
     // Build the sampler and pruner once now, so that their errors come before any trial.
     plan.sampler()?;

@@ -1,6 +1,6 @@
 //! `tunewise run`: checks everything, then runs the study.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,7 +48,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .create()
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("cannot create or load the study '{name}' in '{url}'"))?;
-    store_definition(&study, args.config.as_deref(), &argv)?;
+    store_definition(&study, args.config.is_some().then_some(&plan), &argv)?;
     let settings =
         Settings { budget, jobs: args.jobs, trials: args.trials, url: &url, output: &args.output };
     execute(&study, &plan, &template, settings)
@@ -185,24 +185,28 @@ pub const COMMAND_ATTR: &str = "tunewise_cli.command";
 /// Keeps the study file's text and the command in the study, so that a worker on another machine
 /// (or `ask`) can join it with only the storage URL and the study's name. Written when they
 /// changed: the latest `run` defines the study for the workers that join after it.
-fn store_definition(study: &Study, config: Option<&Path>, argv: &[String]) -> Result<()> {
-    let attrs = &study.record().user_attrs;
-    if let Some(path) = config {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the study file '{}'", path.display()))?;
-        if attrs.get(STUDY_FILE_ATTR).and_then(|v| v.as_str()) != Some(text.as_str()) {
-            study
-                .set_user_attr(STUDY_FILE_ATTR, text)
-                .map_err(|e| anyhow!("{e}"))
-                .context("cannot store the study file in the study")?;
-        }
+fn store_definition(study: &Study, plan: Option<&Plan>, argv: &[String]) -> Result<()> {
+    if let Some(plan) = plan {
+        store_study_file(study, plan)?;
     }
     let command = serde_json::Value::from(argv.to_vec());
-    if attrs.get(COMMAND_ATTR) != Some(&command) {
+    if study.record().user_attrs.get(COMMAND_ATTR) != Some(&command) {
         study
             .set_user_attr(COMMAND_ATTR, command)
             .map_err(|e| anyhow!("{e}"))
             .context("cannot store the command in the study")?;
+    }
+    Ok(())
+}
+
+/// Keeps the study file's text (read once, by [`config::load`]) in the study when it changed.
+pub(crate) fn store_study_file(study: &Study, plan: &Plan) -> Result<()> {
+    let stored = study.record().user_attrs.get(STUDY_FILE_ATTR).and_then(|v| v.as_str());
+    if stored != Some(plan.text.as_str()) {
+        study
+            .set_user_attr(STUDY_FILE_ATTR, plan.text.as_str())
+            .map_err(|e| anyhow!("{e}"))
+            .context("cannot store the study file in the study")?;
     }
     Ok(())
 }
