@@ -116,16 +116,8 @@ fn study_and_plan(args: &AskArgs) -> Result<(Study, Plan)> {
             (storage, plan)
         }
     };
-    let mut builder = Study::builder()
-        .name(&name)
-        .directions(plan.directions.clone())
-        .storage(storage)
-        .sampler(plan.sampler()?)
-        .load_if_exists(true);
-    if let Some(seed) = plan.seed {
-        builder = builder.seed(seed);
-    }
-    let study = builder
+    let study = run::study_builder(&plan, &name, storage, run::default_worker_id())?
+        .load_if_exists(true)
         .create()
         .with_context(|| format!("cannot create or load the study '{name}' in '{url}'"))?;
     if args.config.is_some() {
