@@ -82,6 +82,11 @@ test('clicking the value column sorts by value, then the other way', async () =>
         const vs = await valuesShown();
         return isSorted(vs, second) && vs[0] === (second === 'asc' ? min : max);
     }, describe);
+    // The CSV link follows the sort: every trial, the complete ones in the same order.
+    const csv = (await csvOf(page)).numbers;
+    assert.deepEqual(sorted(csv), numbersWhere(() => true), "the CSV's trials");
+    const csvValues = csv.map(valueOf).filter((v) => v !== null);
+    assert.ok(isSorted(csvValues, second), `the CSV is not sorted ${second} by value: ${JSON.stringify(csvValues)}`);
     assertNoErrors();
     await page.close();
 });
@@ -112,6 +117,19 @@ test('a filter on a categorical and an int (kind = beta and y >= 3)', async () =
     await applyFilter(page, 'kind = beta and y >= 3', expected.length);
     await waitRows(page, expected);
     assert.deepEqual(sorted((await csvOf(page)).numbers), expected, "the CSV's trials");
+    assertNoErrors();
+    await page.close();
+});
+
+test('a filter is applied when typing stops, without Enter', async () => {
+    const { page, assertNoErrors } = await open();
+    const expected = numbersWhere((t) => t.params.y === 1);
+    await page.locator('#filter').pressSequentially('y = 1');
+    await eventually(
+        async () => (await trialTotal(page)).matched === expected.length,
+        async () => `#trial-total ${JSON.stringify((await trialTotal(page)).text)}; expected "${expected.length} of ${QUAD_TRIALS} trials"`,
+    );
+    await waitRows(page, expected);
     assertNoErrors();
     await page.close();
 });
