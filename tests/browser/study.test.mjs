@@ -52,6 +52,8 @@ test('the two-objective study: its Pareto plot is drawn', async () => {
     assert.ok('pareto' in marks, `no Pareto figure; figures: ${Object.keys(marks)}`);
     const pareto = page.locator('section#plots figure[data-kind="pareto"] svg').first();
     assert.ok((await pareto.locator('g.points > *').count()) > 0, 'the Pareto plot has no points');
+    const keys = await page.$$eval('table#trials thead th[data-sort]', (ths) => ths.map((th) => th.dataset.sort));
+    for (const key of ['value0', 'value1', 'a', 'b']) assert.ok(keys.includes(key), `no th[data-sort="${key}"] in ${keys}`);
     assertNoErrors();
     await page.close();
 });

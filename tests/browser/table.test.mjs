@@ -91,6 +91,27 @@ test('clicking the value column sorts by value, then the other way', async () =>
     await page.close();
 });
 
+test('clicking a parameter column (x) sorts by that parameter', async () => {
+    const { page, assertNoErrors } = await open();
+    const xs = async () => (await rowNumbers(page)).map((n) => truth.get(n).params.x);
+    const isSorted = (vs, dir) => vs.length > 1 && vs.every((v, i) => i === 0 || (dir === 'asc' ? vs[i - 1] <= v : vs[i - 1] >= v));
+    await page.click('table#trials thead th[data-sort="x"]');
+    const first = await eventually(
+        async () => {
+            const vs = await xs();
+            return isSorted(vs, 'asc') ? 'asc' : isSorted(vs, 'desc') ? 'desc' : null;
+        },
+        async () => `x in row order: ${JSON.stringify(await xs())}`,
+    );
+    await page.click('table#trials thead th[data-sort="x"]');
+    await eventually(
+        async () => isSorted(await xs(), first === 'asc' ? 'desc' : 'asc'),
+        async () => `x in row order after the second click: ${JSON.stringify(await xs())}`,
+    );
+    assertNoErrors();
+    await page.close();
+});
+
 test('the filter x > 0.5 leaves the matching rows, updates #trial-total, and the CSV link follows it', async () => {
     const { page, assertNoErrors } = await open();
     const pageSize = (await rowNumbers(page)).length;
