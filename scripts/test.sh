@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The project's test command (the README's): formatting, lints, every test, and the examples
-# built and run small. It installs nothing by hand: cargo fetches what the workspace needs, and
-# examples/cli/sklearn/setup.sh installs that example's pinned scikit-learn (from PyPI) into its
-# own .venv.
+# The project's test command (the README's): formatting, lints, every test, the dashboard's
+# browser tests, and the examples built and run small. It installs nothing by hand: cargo fetches
+# what the workspace needs, examples/cli/sklearn/setup.sh installs that example's pinned
+# scikit-learn (from PyPI) into its own .venv, and scripts/browser_setup.sh installs Debian's
+# chromium and the pinned playwright-core (npm) for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,11 @@ sh examples/cli/sklearn/setup.sh || {
 }
 echo "== cargo test"
 cargo test --workspace --all-features
+# The dashboard in a real browser: headless Chromium (Debian's `chromium`, which
+# scripts/browser_setup.sh installs when it is missing) driven by playwright-core (pinned in
+# tests/browser/package-lock.json, installed by `npm ci`). A failed setup fails the run.
+echo "== browser tests"
+bash scripts/browser_tests.sh
 echo "== examples"
 cargo build --workspace --examples
 # The quick-start example, on a fresh SQLite file, twice: the second run resumes its studies.
