@@ -45,10 +45,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 /**
  * Starts `tunewise ARGS…` in its own process group. Returns the child, its exit as a promise
- * (`done`: `{ code, signal, stdout, stderr }`) and `stop()`, which ends the whole group (SIGTERM,
- * then SIGKILL after 5 s) and resolves with the exit.
+ * (`done`: `{ code, signal, stdout, stderr }`) and `stop()`, which ends the whole group
+ * (STOPSIGNAL, then SIGKILL after 5 s) and resolves with the exit. `tunewise run` wants SIGINT:
+ * like Ctrl-C, it then kills its programs, which run in process groups of their own.
  */
-export function startTunewise(args, { cwd, env } = {}) {
+export function startTunewise(args, { cwd, env, stopSignal = 'SIGTERM' } = {}) {
     if (!existsSync(BIN)) {
         throw new Error(`the tunewise binary ${BIN} does not exist: build it (cargo build -p tunewise-cli) or set TUNEWISE_BIN`);
     }
@@ -72,7 +73,7 @@ export function startTunewise(args, { cwd, env } = {}) {
     });
     const stop = async () => {
         if (!groups.has(child.pid)) return done;
-        killGroup(child.pid, 'SIGTERM');
+        killGroup(child.pid, stopSignal);
         const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), 5_000);
         try {
             return await done;

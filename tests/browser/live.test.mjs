@@ -30,7 +30,7 @@ test('trials added by a running study appear without a reload', async () => {
     const gate = join(env.fixture.dir, 'gate');
     const run = startTunewise(
         ['run', '--config', env.fixture.quadConfig, '--storage', env.fixture.storage, '--trials', String(ADDED), '--progress', 'none'],
-        { env: { GATE_FILE: gate, GATE_FROM: String(BEFORE + GATED) } },
+        { env: { GATE_FILE: gate, GATE_FROM: String(BEFORE + GATED) }, stopSignal: 'SIGINT' },
     );
     env.stopLater(run.stop);
 
