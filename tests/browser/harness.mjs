@@ -24,8 +24,10 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 /** How long a condition in the page may take (live updates promise ~2 s; this is generous for a busy 2-core machine). */
 export const WAIT_MS = 15_000;
 
-// Every process group this process started, killed on exit whatever happened.
-const groups = new Set();
+// Every process group this process started (pid → its stop signal), ended on exit whatever
+// happened: a group stopped by SIGINT (`tunewise run`) gets only that, so that it can still kill
+// its programs; the others get SIGKILL as well.
+const groups = new Map();
 function killGroup(pid, signal) {
     try {
         process.kill(-pid, signal);
@@ -33,12 +35,16 @@ function killGroup(pid, signal) {
         // already gone
     }
 }
-process.on('exit', () => {
-    for (const pid of groups) killGroup(pid, 'SIGKILL');
-});
+function endAll() {
+    for (const [pid, signal] of groups) {
+        killGroup(pid, signal);
+        if (signal !== 'SIGINT') killGroup(pid, 'SIGKILL');
+    }
+}
+process.on('exit', endAll);
 for (const signal of ['SIGINT', 'SIGTERM']) {
     process.on(signal, () => {
-        for (const pid of groups) killGroup(pid, 'SIGKILL');
+        endAll();
         process.exit(130);
     });
 }
@@ -59,7 +65,7 @@ export function startTunewise(args, { cwd, env, stopSignal = 'SIGTERM' } = {}) {
         env: { ...process.env, PATH: `${dirname(BIN)}:${process.env.PATH}`, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
-    groups.add(child.pid);
+    groups.set(child.pid, stopSignal);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
