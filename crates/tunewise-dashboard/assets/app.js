@@ -443,11 +443,17 @@
       await Promise.all([loadTable(), loadFigures()]);
     }
 
-    // -- first load, then live updates by long poll
+    // -- first load (the summary, the table and the history first, the other figures
+    // after), then live updates by long poll
     try {
-      await refreshAll();
+      await loadSummary();
+      await Promise.all([loadTable(), loadFigure("history")]);
       setMessage("");
       document.body.dataset.ready = "true";
+      const others = Array.from(document.querySelectorAll("#plots figure"))
+        .map((f) => f.dataset.kind)
+        .filter((k) => k !== "history");
+      await Promise.all(others.map(loadFigure));
     } catch (e) {
       setLive(false, "not connected");
       setMessage(e.message);

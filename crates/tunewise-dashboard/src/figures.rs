@@ -1,7 +1,10 @@
 //! Figures on the server: computed from the cached trials with tunewise-plot, downsampled,
 //! drawn as SVG once per (kind, options, cursor), and served as JSON or SVG.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
+use tunewise_core::{Direction, FrozenTrial, TrialState};
 use tunewise_plot::Figure;
 
 use crate::error::ApiError;
@@ -80,6 +83,59 @@ pub(crate) fn applicable(snap: &Snapshot) -> Vec<&'static str> {
         .collect()
 }
 
+/// The most bars a timeline shows.
+const TIMELINE_BARS: usize = 500;
+
+/// The number of the best complete trial for objective `o`, if any.
+fn best_of(trials: &[Arc<FrozenTrial>], direction: Direction, o: usize) -> Option<u64> {
+    let value = |t: &FrozenTrial| {
+        t.values.as_ref().and_then(|v| v.get(o)).copied().filter(|v| v.is_finite())
+    };
+    let mut best: Option<(f64, u64)> = None;
+    for t in trials.iter().filter(|t| t.state == TrialState::Complete) {
+        if let Some(v) = value(t) {
+            let better = match best {
+                None => true,
+                Some((b, _)) => match direction {
+                    Direction::Minimize => v < b,
+                    Direction::Maximize => v > b,
+                },
+            };
+            if better {
+                best = Some((v, t.number));
+            }
+        }
+    }
+    best.map(|(_, n)| n)
+}
+
+/// At most about `max` of `trials`, evenly spaced in number order, always with the trial
+/// numbered `keep` (the best, so that it is always drawn). Deterministic. Returns the sample,
+/// its size and the number of trials it was taken from.
+fn sample(
+    trials: Vec<Arc<FrozenTrial>>,
+    max: usize,
+    keep: Option<u64>,
+) -> (Vec<Arc<FrozenTrial>>, usize, usize) {
+    let n = trials.len();
+    if n <= max || max < 2 {
+        return (trials, n, n);
+    }
+    let k = max - 1;
+    let mut picked: Vec<Arc<FrozenTrial>> =
+        (0..=k).map(|i| trials[i * (n - 1) / k].clone()).collect();
+    if let Some(best) = keep {
+        if !picked.iter().any(|t| t.number == best) {
+            if let Some(t) = trials.iter().find(|t| t.number == best) {
+                picked.push(t.clone());
+                picked.sort_by_key(|t| t.number);
+            }
+        }
+    }
+    let shown = picked.len();
+    (picked, shown, n)
+}
+
 /// Computes the figure, downsampled to about `max_points`, and draws it.
 pub(crate) fn render(
     snap: &Snapshot,
@@ -87,7 +143,7 @@ pub(crate) fn render(
     q: &FigureQuery,
     max_points: usize,
 ) -> Result<Rendered, ApiError> {
-    let trials = &snap.trials[..];
+    let all = &snap.trials[..];
     let directions = &snap.record.directions;
     let o = q.objective.unwrap_or(0);
     if o >= directions.len() {
@@ -96,6 +152,36 @@ pub(crate) fn render(
             directions.len()
         )));
     }
+    // Figures that draw one mark per trial get a sample of the trials (tunewise-plot's own
+    // downsampling below covers history, edf and parallel coordinates).
+    let (sampled, shown, of) = match kind {
+        "slice" | "contour" => {
+            let complete: Vec<Arc<FrozenTrial>> =
+                all.iter().filter(|t| t.state == TrialState::Complete).cloned().collect();
+            let best = best_of(&complete, directions[o], o);
+            sample(complete, max_points, best)
+        }
+        "intermediate" => {
+            let reported: Vec<Arc<FrozenTrial>> =
+                all.iter().filter(|t| !t.intermediate_values.is_empty()).cloned().collect();
+            let steps = reported.iter().map(|t| t.intermediate_values.len()).sum::<usize>();
+            let per_line = steps.div_ceil(reported.len().max(1)).max(1);
+            let best = best_of(&reported, directions[o], o);
+            sample(reported, (max_points / per_line).max(20), best)
+        }
+        "timeline" => {
+            // The latest trials: what a running study is doing now.
+            let started: Vec<Arc<FrozenTrial>> =
+                all.iter().filter(|t| t.datetime_start.is_some()).cloned().collect();
+            let n = started.len();
+            let keep = TIMELINE_BARS.min(max_points);
+            let latest = started[n.saturating_sub(keep)..].to_vec();
+            let shown = latest.len();
+            (latest, shown, n)
+        }
+        _ => (Vec::new(), 0, 0),
+    };
+    let trials: &[Arc<FrozenTrial>] = if sampled.is_empty() { all } else { &sampled };
     let names = || snap.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
     let plot = |e: tunewise_plot::Error| ApiError::unprocessable(e.to_string());
     let mut figure = match kind {
@@ -161,7 +247,27 @@ pub(crate) fn render(
             )))
         }
     };
-    figure.downsample(max_points);
+    // Parallel coordinates draw a line across every axis for each trial: fewer lines.
+    let limit = if kind == "parallel_coordinates" {
+        (max_points / (snap.params.len() + 1).max(2)).max(20)
+    } else {
+        max_points
+    };
+    figure.downsample(limit);
+    if shown < of {
+        let note = if kind == "timeline" {
+            format!(" (the last {shown} of {of} trials)")
+        } else {
+            format!(" ({shown} of {of} trials, sampled)")
+        };
+        match &mut figure {
+            Figure::Slice(f) => f.title.push_str(&note),
+            Figure::Contour(f) => f.title.push_str(&note),
+            Figure::Intermediate(f) => f.title.push_str(&note),
+            Figure::Timeline(f) => f.title.push_str(&note),
+            _ => {}
+        }
+    }
     let json = serde_json::to_string(&figure)
         .map_err(|e| ApiError::internal(format!("cannot write the figure as JSON: {e}")))?;
     Ok(Rendered { json, svg: figure.to_svg() })
