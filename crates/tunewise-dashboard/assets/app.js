@@ -305,6 +305,19 @@
           paramSelect(kind, "y", numeric, numeric[1].name),
         ];
       }
+      if (kind === "importance") {
+        const select = el("select", { "data-option": "evaluator" }, [
+          el("option", { value: "ped-anova", text: "PED-ANOVA" }),
+          el("option", { value: "fanova", text: "fANOVA" }),
+        ]);
+        select.value = view.figureOptions[kind].evaluator || "ped-anova";
+        view.figureOptions[kind].evaluator = select.value;
+        select.addEventListener("change", () => {
+          view.figureOptions[kind].evaluator = select.value;
+          loadFigure(kind).catch(showError);
+        });
+        return [el("label", { text: "evaluator " }, [select])];
+      }
       if (kind === "timeline") {
         const box = el("input", { type: "checkbox" });
         box.checked = !!view.figureOptions[kind].by_worker;

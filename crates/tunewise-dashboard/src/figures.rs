@@ -4,15 +4,18 @@
 use std::sync::Arc;
 
 use serde::Deserialize;
-use tunewise_core::{Direction, FrozenTrial, TrialState};
+use tunewise_core::{
+    Direction, FanovaEvaluator, FrozenTrial, ImportanceEvaluator, PedAnovaEvaluator, TrialState,
+};
 use tunewise_plot::Figure;
 
 use crate::error::ApiError;
 use crate::hub::Snapshot;
 
 /// The kinds of figure the dashboard serves, in the order the study page shows them.
-pub(crate) const KINDS: [&str; 8] = [
+pub(crate) const KINDS: [&str; 9] = [
     "history",
+    "importance",
     "pareto",
     "edf",
     "slice",
@@ -43,6 +46,8 @@ pub(crate) struct FigureQuery {
     pub(crate) params: Option<String>,
     /// Timeline: one row per worker.
     pub(crate) by_worker: Option<bool>,
+    /// Importance: `ped-anova` (default) or `fanova`.
+    pub(crate) evaluator: Option<String>,
     /// `json` (default) or `svg`.
     pub(crate) format: Option<String>,
 }
@@ -51,13 +56,14 @@ impl FigureQuery {
     /// The cache key of the figure these options draw (the format is not part of it).
     pub(crate) fn key(&self, kind: &str) -> String {
         format!(
-            "{kind}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            "{kind}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
             self.objective.unwrap_or(0),
             self.param.as_deref().unwrap_or(""),
             self.x.as_deref().unwrap_or(""),
             self.y.as_deref().unwrap_or(""),
             self.params.as_deref().unwrap_or(""),
-            self.by_worker.unwrap_or(false)
+            self.by_worker.unwrap_or(false),
+            self.evaluator.as_deref().unwrap_or("")
         )
     }
 }
@@ -71,6 +77,7 @@ pub(crate) fn applicable(snap: &Snapshot) -> Vec<&'static str> {
         .copied()
         .filter(|k| match *k {
             "history" => true,
+            "importance" => complete && !snap.params.is_empty(),
             "pareto" => snap.record.directions.len() >= 2,
             "edf" => complete,
             "slice" => complete && !snap.params.is_empty(),
@@ -82,6 +89,9 @@ pub(crate) fn applicable(snap: &Snapshot) -> Vec<&'static str> {
         })
         .collect()
 }
+
+/// The most trials the importance is measured on (a deterministic sample beyond).
+const FANOVA_TRIALS: usize = 2000;
 
 /// The most bars a timeline shows.
 const TIMELINE_BARS: usize = 500;
@@ -155,11 +165,13 @@ pub(crate) fn render(
     // Figures that draw one mark per trial get a sample of the trials (tunewise-plot's own
     // downsampling below covers history, edf and parallel coordinates).
     let (sampled, shown, of) = match kind {
-        "slice" | "contour" => {
+        "slice" | "contour" | "importance" => {
             let complete: Vec<Arc<FrozenTrial>> =
                 all.iter().filter(|t| t.state == TrialState::Complete).cloned().collect();
             let best = best_of(&complete, directions[o], o);
-            sample(complete, max_points, best)
+            // fANOVA fits a random forest: its cost grows fast with the trials.
+            let max = if kind == "importance" { max_points.min(FANOVA_TRIALS) } else { max_points };
+            sample(complete, max, best)
         }
         "intermediate" => {
             let reported: Vec<Arc<FrozenTrial>> =
@@ -186,6 +198,22 @@ pub(crate) fn render(
     let plot = |e: tunewise_plot::Error| ApiError::unprocessable(e.to_string());
     let mut figure = match kind {
         "history" => Figure::History(tunewise_plot::history(trials, directions, o).map_err(plot)?),
+        "importance" => {
+            let (evaluator, name): (Box<dyn ImportanceEvaluator>, &str) =
+                match q.evaluator.as_deref().unwrap_or("ped-anova") {
+                    "ped-anova" => (Box::new(PedAnovaEvaluator::new()), "PED-ANOVA"),
+                    "fanova" => (Box::new(FanovaEvaluator::new().seed(0)), "fANOVA, seed 0"),
+                    other => {
+                        return Err(ApiError::bad_request(format!(
+                            "unknown importance evaluator '{other}'; give ped-anova or fanova"
+                        )))
+                    }
+                };
+            Figure::Importance(
+                tunewise_plot::importance(trials, directions, &*evaluator, name, o)
+                    .map_err(plot)?,
+            )
+        }
         "pareto" => Figure::Pareto(tunewise_plot::pareto(trials, directions).map_err(plot)?),
         "edf" => Figure::Edf(tunewise_plot::edf(trials, directions, o).map_err(plot)?),
         "slice" => {
@@ -262,6 +290,7 @@ pub(crate) fn render(
         };
         match &mut figure {
             Figure::Slice(f) => f.title.push_str(&note),
+            Figure::Importance(f) => f.title.push_str(&note),
             Figure::Contour(f) => f.title.push_str(&note),
             Figure::Intermediate(f) => f.title.push_str(&note),
             Figure::Timeline(f) => f.title.push_str(&note),
