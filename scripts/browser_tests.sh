@@ -17,10 +17,11 @@ export TUNEWISE_BIN="$target/debug/tunewise"
 if [ "$#" -gt 0 ]; then files=("$@"); else files=(tests/browser/*.test.mjs); fi
 echo "== browser tests: node --test ${files[*]} (binary $TUNEWISE_BIN)"
 # One file at a time: each starts its own dashboard and Chromium, and the machine may have 2 cores.
+# A test still running after 2 minutes fails (a hang must not block the run).
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-node --test --test-concurrency=1 --test-reporter=spec "${files[@]}" 2>&1 | tee "$log" || status=$?
+node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec "${files[@]}" 2>&1 | tee "$log" || status=$?
 if [ "$status" -ne 0 ]; then
     echo "== browser tests FAILED; the failing tests (details above):" >&2
     # The spec reporter marks a failing test (and its file) with ✖.

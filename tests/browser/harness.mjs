@@ -342,7 +342,8 @@ export async function eventually(fn, describe) {
         }
         if (Date.now() > deadline) {
             const found = describe ? await describe().catch((e) => `(could not describe: ${e.message})`) : String(last);
-            throw new Error(`condition not met within ${WAIT_MS} ms; found: ${found}`);
+            const error = last instanceof Error ? ` (last error: ${last.message})` : '';
+            throw new Error(`condition not met within ${WAIT_MS} ms; found: ${found}${error}`);
         }
         await new Promise((r) => setTimeout(r, 50));
     }

@@ -38,7 +38,11 @@ test('trials added by a running study appear without a reload', async () => {
     const midway = BEFORE + GATED + 1;
     const describe = async () => `#trial-count ${await count()}, rows ${JSON.stringify(await rowNumbers(page))}; run output: ${JSON.stringify(run.output())}`;
     await eventually(async () => (await count()) === String(midway) && (await rowNumbers(page)).length === midway, describe);
-    assert.notEqual(await history(), historyBefore, 'the history plot did not change');
+    // The figures are fetched after the count and the table: wait for the history too.
+    await eventually(
+        async () => (await history()) !== historyBefore,
+        async () => 'the history plot is still the one drawn before the run',
+    );
 
     writeFileSync(gate, '');
     const end = BEFORE + ADDED;

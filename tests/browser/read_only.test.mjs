@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { QUAD, openPage, startDashboard, studyUrl, useDashboard } from './harness.mjs';
+import { QUAD, eventually, openPage, startDashboard, studyUrl, useDashboard } from './harness.mjs';
 
 let writable; // a second dashboard on the same storage, with --allow-writes
 const env = useDashboard({
@@ -33,20 +33,40 @@ function writeControls(page) {
     });
 }
 
+/** Waits until the study page has drawn its figures and filled its table: nothing more comes by itself. */
+async function settled(page) {
+    await eventually(
+        () =>
+            page.evaluate(() => {
+                const figures = [...document.querySelectorAll('section#plots figure[data-kind]')];
+                const rows = document.querySelectorAll('table#trials tbody tr[data-number]');
+                return figures.length > 0 && figures.every((f) => f.querySelector('svg')) && rows.length > 0;
+            }),
+        async () => 'the study page did not draw every figure and fill its table',
+    );
+}
+
 test('read-only by default: no write controls on the studies and study pages', async () => {
     assert.match(env.dashboard.line, /\(read-only\)/);
-    for (const url of [env.dashboard.url, studyUrl(env.dashboard, QUAD)]) {
-        const { page, assertNoErrors } = await openPage(env.browser, url);
-        assert.deepEqual(await writeControls(page), [], `write controls on ${url}`);
-        assertNoErrors();
-        await page.close();
-    }
+    const studies = await openPage(env.browser, env.dashboard.url);
+    assert.deepEqual(await writeControls(studies.page), [], 'write controls on the studies page');
+    studies.assertNoErrors();
+    await studies.page.close();
+
+    const study = await openPage(env.browser, studyUrl(env.dashboard, QUAD));
+    await settled(study.page);
+    assert.deepEqual(await writeControls(study.page), [], 'write controls on the study page');
+    study.assertNoErrors();
+    await study.page.close();
 });
 
 test('with --allow-writes the study page offers write controls', async () => {
     assert.match(writable.line, /\(writes allowed\)/);
     const { page, assertNoErrors } = await openPage(env.browser, studyUrl(writable, QUAD));
-    assert.notDeepEqual(await writeControls(page), [], 'no write control found with --allow-writes');
+    await eventually(
+        async () => (await writeControls(page)).length > 0,
+        async () => 'no write control found with --allow-writes',
+    );
     assertNoErrors();
     await page.close();
 });

@@ -16,7 +16,15 @@ const env = useDashboard({
 const valueOf = (n) => truth.get(n)?.values?.[0] ?? null;
 const numbersWhere = (keep) => [...truth.values()].filter(keep).map((t) => t.number).sort((a, b) => a - b);
 const sorted = (numbers) => [...numbers].sort((a, b) => a - b);
-const open = () => openPage(env.browser, studyUrl(env.dashboard, QUAD));
+/** The study's page, once its table shows rows and `#trial-total`. */
+async function open() {
+    const opened = await openPage(env.browser, studyUrl(env.dashboard, QUAD));
+    await eventually(
+        async () => (await rowNumbers(opened.page)).length > 0 && (await trialTotal(opened.page)).total === QUAD_TRIALS,
+        async () => `rows ${JSON.stringify(await rowNumbers(opened.page))}, #trial-total ${JSON.stringify((await trialTotal(opened.page)).text)}`,
+    );
+    return opened;
+}
 
 /** Applies FILTER (typed, then Enter) and waits until `#trial-total` reads "EXPECTED of N trials". */
 async function applyFilter(page, filter, expected) {
@@ -59,6 +67,18 @@ async function csvOf(page) {
     return { header, rows, numbers: rows.map((r) => Number(r[header.indexOf('number')])) };
 }
 
+/** Waits until the CSV behind `a#csv` holds trials (numbers, in order) for which OK holds. */
+async function waitCsv(page, ok, expected) {
+    let last;
+    await eventually(
+        async () => {
+            last = (await csvOf(page)).numbers;
+            return ok(last);
+        },
+        async () => `the CSV link's trials ${JSON.stringify(last)}; expected ${expected}`,
+    );
+}
+
 test('clicking the value column sorts by value, then the other way', async () => {
     const { page, assertNoErrors } = await open();
     const complete = numbersWhere((t) => t.state === 'complete');
@@ -83,10 +103,10 @@ test('clicking the value column sorts by value, then the other way', async () =>
         return isSorted(vs, second) && vs[0] === (second === 'asc' ? min : max);
     }, describe);
     // The CSV link follows the sort: every trial, the complete ones in the same order.
-    const csv = (await csvOf(page)).numbers;
-    assert.deepEqual(sorted(csv), numbersWhere(() => true), "the CSV's trials");
-    const csvValues = csv.map(valueOf).filter((v) => v !== null);
-    assert.ok(isSorted(csvValues, second), `the CSV is not sorted ${second} by value: ${JSON.stringify(csvValues)}`);
+    await waitCsv(page, (numbers) => {
+        const values = numbers.map(valueOf).filter((v) => v !== null);
+        return JSON.stringify(sorted(numbers)) === JSON.stringify(numbersWhere(() => true)) && isSorted(values, second);
+    }, `every trial, sorted ${second} by value`);
     assertNoErrors();
     await page.close();
 });
@@ -125,8 +145,7 @@ test('the filter x > 0.5 leaves the matching rows, updates #trial-total, and the
         },
         async () => `rows ${JSON.stringify(await rowNumbers(page))}; trials with x > 0.5: ${JSON.stringify(expected)}`,
     );
-    const csv = await csvOf(page);
-    assert.deepEqual(sorted(csv.numbers), expected, "the CSV's trials are those with x > 0.5, every one of them");
+    await waitCsv(page, (numbers) => JSON.stringify(sorted(numbers)) === JSON.stringify(expected), `the trials with x > 0.5: ${expected}`);
     assertNoErrors();
     await page.close();
 });
@@ -137,7 +156,7 @@ test('a filter on a categorical and an int (kind = beta and y >= 3)', async () =
     assert.ok(expected.length > 0, 'the fixture has such trials');
     await applyFilter(page, 'kind = beta and y >= 3', expected.length);
     await waitRows(page, expected);
-    assert.deepEqual(sorted((await csvOf(page)).numbers), expected, "the CSV's trials");
+    await waitCsv(page, (numbers) => JSON.stringify(sorted(numbers)) === JSON.stringify(expected), `the trials ${expected}`);
     assertNoErrors();
     await page.close();
 });
