@@ -344,7 +344,10 @@ struct Fronts {
     rank: Vec<usize>,
     /// The points front by front, each front in lexicographic order (equal points by
     /// position).
-    stairs: Vec<Member>,
+    stairs: Vec<[f64; 2]>,
+    /// The position in lexicographic order of each point of `stairs` (the index of its front
+    /// in `rank`); apart from `stairs` so that shifting them is one vectorized pass.
+    order: Vec<usize>,
     /// `starts[i]`: how many points are in the fronts before front `i` (one entry per front,
     /// plus the total).
     starts: Vec<usize>,
@@ -366,9 +369,9 @@ struct Fronts {
 /// (about ten times dearer).
 const IN_PLACE_INSERTS: usize = 8;
 
-/// A member of a front: its point and the point's position in lexicographic order (the index
-/// of its front in [`Fronts::rank`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A point of a front and its position in lexicographic order, in the buffers of
+/// [`Fronts::add`].
+#[derive(Debug, Clone, Copy)]
 struct Member {
     point: [f64; 2],
     at: usize,
@@ -381,8 +384,12 @@ impl Fronts {
     /// usually one dominance test per point when few points were added since the last build.
     fn build(points: &[f64], hints: Option<&[usize]>) -> Self {
         let pair = |p: &[f64]| [p[0], p[1]];
+        let n = points.len() / 2;
+        // Room for the points inserted later, so that the first insertions after a build do
+        // not reallocate (and copy) `rank` and `stairs`.
+        let room = n + n / 2 + IN_PLACE_INSERTS;
         let mut lasts: Vec<[f64; 2]> = Vec::new();
-        let mut rank = Vec::with_capacity(points.len() / 2);
+        let mut rank = Vec::with_capacity(room);
         let mut sizes: Vec<usize> = Vec::new();
         for (i, p) in points.chunks_exact(2).map(pair).enumerate() {
             let front = match hints.and_then(|h| h.get(i)) {
@@ -412,12 +419,16 @@ impl Fronts {
         }
         // Each front's members in lexicographic order, filled in place.
         let mut fill = starts.clone();
-        let mut stairs = vec![Member { point: [0.0; 2], at: 0 }; rank.len()];
+        let mut stairs = Vec::with_capacity(room);
+        stairs.resize(n, [0.0; 2]);
+        let mut order = Vec::with_capacity(room);
+        order.resize(n, 0);
         for (at, (p, front)) in points.chunks_exact(2).map(pair).zip(&rank).enumerate() {
-            stairs[fill[*front]] = Member { point: p, at };
+            stairs[fill[*front]] = p;
+            order[fill[*front]] = at;
             fill[*front] += 1;
         }
-        Fronts { rank, stairs, starts, ..Fronts::default() }
+        Fronts { rank, stairs, order, starts, ..Fronts::default() }
     }
 
     /// Adds the point `p`, inserted at position `at` in lexicographic order among the points.
@@ -449,8 +460,8 @@ impl Fronts {
             return;
         }
         self.inserted += 1;
-        for m in &mut self.stairs {
-            m.at += usize::from(m.at >= at);
+        for position in &mut self.order {
+            *position += usize::from(*position >= at);
         }
         let [mut region, mut incoming, mut outgoing] = std::mem::take(&mut self.scratch);
         region.clear();
@@ -468,17 +479,19 @@ impl Fronts {
             }
             let to = self.starts[j + 1];
             let front = &self.stairs[from..to];
+            let positions = &self.order[from..to];
             outgoing.clear();
             // `below`: the incoming points not after `q` on the first objective; `merged`:
             // those already written before `q` (the new point first among equal points, since
             // its position is the first among theirs).
             let (mut below, mut merged) = (0, 0);
-            for q in front {
+            for (point, at) in front.iter().zip(positions) {
+                let q = Member { point: *point, at: *at };
                 while below < incoming.len() && incoming[below].point[0] <= q.point[0] {
                     below += 1;
                 }
                 if below > 0 && dominates2(incoming[below - 1].point, q.point) {
-                    outgoing.push(*q);
+                    outgoing.push(q);
                     self.rank[q.at] = j + 1;
                     continue;
                 }
@@ -487,7 +500,7 @@ impl Fronts {
                     region.push(incoming[merged]);
                     merged += 1;
                 }
-                region.push(*q);
+                region.push(q);
             }
             region.extend_from_slice(&incoming[merged..]);
             self.starts[j + 1] = self.starts[j] + front.len() - outgoing.len() + incoming.len();
@@ -503,8 +516,12 @@ impl Fronts {
             j += 1;
         };
         // The rewritten fronts hold one point more than before.
-        self.stairs.insert(end, region[0]);
-        self.stairs[begin..=end].copy_from_slice(&region);
+        self.stairs.insert(end, p);
+        self.order.insert(end, at);
+        for (i, m) in region.iter().enumerate() {
+            self.stairs[begin + i] = m.point;
+            self.order[begin + i] = m.at;
+        }
         self.scratch = [region, incoming, outgoing];
     }
 
@@ -515,8 +532,8 @@ impl Fronts {
     /// Whether front `i` holds a point that dominates `p`.
     fn holds_dominator(&self, i: usize, p: [f64; 2]) -> bool {
         let front = &self.stairs[self.starts[i]..self.starts[i + 1]];
-        let below = front.partition_point(|q| q.point[0] <= p[0]);
-        below > 0 && dominates2(front[below - 1].point, p)
+        let below = front.partition_point(|q| q[0] <= p[0]);
+        below > 0 && dominates2(front[below - 1], p)
     }
 
     /// The front `p` would join among these points: the first holding none of its dominators
@@ -1238,6 +1255,7 @@ mod tests {
                 assert_eq!(grown.rank, built.rank, "{pts:?}");
                 assert_eq!(grown.starts, built.starts);
                 assert_eq!(grown.stairs, built.stairs);
+                assert_eq!(grown.order, built.order);
             }
             let hints = grown.map(|f| f.rank);
             let rebuilt = Fronts::build(&flat, hints.as_deref());
@@ -1266,6 +1284,7 @@ mod tests {
         }
         let built = Fronts::build(&rung.points, None);
         assert_eq!(cached.stairs, built.stairs, "{pts:?}");
+        assert_eq!(cached.order, built.order);
         assert_eq!(cached.starts, built.starts);
     }
 
