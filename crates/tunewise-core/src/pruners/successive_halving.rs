@@ -846,8 +846,9 @@ impl Halving {
 /// into `fronts`; `own_cached`, the judged trial's own finished value, among them, not
 /// counted) and the running trials' points `others`; or, as soon as it is known to be at least
 /// `enough`, some number at least `enough`; or, when it is known to be below `enough`, a bound
-/// on it below `enough`. `None` if the bounds below failed (they cannot; the caller then ranks
-/// the points from scratch).
+/// on it below `enough`. `None` when neither quick answer decides and the judged trial's cached
+/// point differs from its value (a changed copy of a finished trial; the caller then ranks the
+/// points from scratch).
 ///
 /// On the cached fronts of the finished points (updated only when those change): adding a
 /// point can only push points to later fronts, and a point `p` the judged one does not
@@ -855,7 +856,8 @@ impl Halving {
 /// running ones the judged one does not dominate), so its front among all points is between
 /// its cached front and that plus `e`. Likewise the judged point's front is at least `r0`, the
 /// front it would join among the finished points alone. So every finished point in a cached
-/// front before `r0 − e` ranks ahead of it: that count alone often prunes it (an exact quick
+/// front before `r0 − e` ranks ahead of it (one front earlier when the judged trial's cached
+/// point, left out, differs from its value): that count alone often prunes it (an exact quick
 /// reject). Conversely only the points in the judged point's front or earlier can rank ahead
 /// of it, so the finished points in cached fronts up to its own plus the running points that
 /// dominate it, and the running points it does not dominate, bound the count: when that is
@@ -876,7 +878,22 @@ fn two_objectives(
     // Only the running points the judged one does not dominate can rank ahead of it or move
     // a point that does.
     let rivals: Vec<[f64; 2]> = others.iter().copied().filter(|o| !dominates2(own, *o)).collect();
-    let certain = fronts.starts[r0.saturating_sub(rivals.len())];
+    // The judged trial's own cached point, when it differs from its value, is left out of the
+    // rung; leaving a point out moves the others forward by at most one front.
+    let left_out = usize::from(own_cached.is_some_and(|c| c != own));
+    // Exact quick reject: the judged point's front is at least `r0 − left_out` (leaving its
+    // cached point out shortens a chain of its dominators by one at most), and a finished
+    // point in a cached front `f` before that less `e` is in front `f + e` at most: a chain of
+    // its dominators holds at most `f` finished points and `e` running ones (not the judged
+    // point, nor a running point it dominates: a chain of `r0` finished points dominating it
+    // would then dominate that finished point too, putting it in front `r0` or later). So
+    // those finished points are all ahead of it, but for the judged trial's own cached point
+    // when it is among them. That one need not be taken off: it then differs from the judged
+    // value (an equal point would be in front `r0`), so `sure < r0`, and the cached front
+    // `sure` holds a dominator of the judged point (each front before `r0` holds one), not
+    // counted, other than that cached point, and ahead of the judged point like any dominator.
+    let sure = r0.saturating_sub(rivals.len() + left_out);
+    let certain = fronts.starts[sure];
     if certain >= enough {
         return Some(certain);
     }
@@ -890,12 +907,17 @@ fn two_objectives(
     // its value: leaving a point out moves the others forward by at most one front). Those
     // but that cached point, and the running points it does not dominate, are all the points
     // that can be ahead.
-    let left_out = usize::from(own_cached.is_some_and(|c| c != own));
     let reach = (limit + 1 + left_out).min(fronts.len());
     let counted_copy = own_cached.is_some_and(|c| fronts.front_of(c) < reach);
     let most = fronts.starts[reach] - usize::from(counted_copy) + rivals.len();
     if most < enough {
         return Some(most);
+    }
+    // The pass below starts each finished point's search at its cached front, a lower bound
+    // of its front only while every finished point is in the rung: with the judged trial's
+    // cached point left out, the caller ranks the points from scratch.
+    if left_out == 1 {
+        return None;
     }
     // The running points and the judged one, in lexicographic order (the judged point first
     // among equal points), each placed before the cached points equal to it, with their fronts
