@@ -777,3 +777,44 @@ fn two_objectives_a_finished_judged_trial_given_with_other_values_agrees_with_a_
         }
     }
 }
+
+#[test]
+fn two_objectives_trials_finishing_one_at_a_time_agree_with_a_brute_force_ranking() {
+    // A study whose trials finish one at a time, with a call after each: every finished point
+    // is inserted into the rung's cached fronts in place (they are used at each call). Values
+    // on coarse grids (ties, equal points) and now and then a NaN; a few running trials; the
+    // judged trial's value changes from call to call (it is a running trial reporting again).
+    let mut state = 0x7e57_1a57_0b1e_c0deu64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    for case in 0..60 {
+        let grid = [2, 3, 6, 40][case % 4];
+        let eta = 2 + next(3);
+        let pruner = sha(1, eta);
+        let mut trials: Vec<Arc<FrozenTrial>> = Vec::new();
+        let mut pts: Vec<Option<Vec<f64>>> = Vec::new();
+        for i in 0..80u64 {
+            let v = if next(30) == 0 {
+                vec![f64::NAN, 0.0]
+            } else {
+                vec![next(grid) as f64, next(grid) as f64]
+            };
+            let state = if next(8) == 0 { Running } else { [Complete, Pruned][next(2) as usize] };
+            pts.push(Some(v.clone()).filter(|v| !v[0].is_nan()));
+            trials.push(Arc::new(trial(i, state, &[(1, &v)])));
+            let own = vec![next(grid) as f64, next(grid) as f64];
+            let judged = trial(500, Running, &[(1, &own)]);
+            let mut all = trials.clone();
+            all.push(Arc::new(judged.clone()));
+            let mut with_own = pts.clone();
+            with_own.push(Some(own));
+            let expected = brute_force_pruned(&with_own, with_own.len() - 1, eta as usize);
+            let got = pruner.prune(&StudyView::new(&[Minimize; 2], &all), &judged).unwrap();
+            assert_eq!(got, expected, "case {case}, {} trials: {with_own:?}", i + 1);
+        }
+    }
+}
