@@ -61,9 +61,14 @@ use crate::sampler::StudyView;
 ///
 /// With two objectives the cached points' non-dominated sorting is cached too (each point's
 /// front, and each front as a staircase, so that the front a new point would join is a binary
-/// search over fronts, each a binary search: O(log² n)). It is brought up to date when a call
-/// needs it after trials finished, in one pass that starts each point's search at its former
-/// front (O(n), usually one dominance test per point). The running trials' points can only
+/// search over fronts, each a binary search: O(log² n)). A trial that finishes is inserted
+/// into it in place: its point joins the front it would join, the points of that front it
+/// dominates move one front back, the points of the next front that those dominate too, and
+/// so on until none moves (only those fronts are rewritten, and the positions after the new
+/// point shifted: O(n) at worst, a few hundred nanoseconds with 1,000 points). When more than
+/// 8 trials finished since a call last used it, the next such call rebuilds it instead, in
+/// one pass that starts each point's search at its former front (O(n), usually one dominance
+/// test per point). The running trials' points can only
 /// push finished points back, each by at most one front per running point, so the finished
 /// points in the fronts before the judged trial's own (among the finished ones) minus the
 /// number of running points are all ahead of it: when they fill the quota it is pruned in
@@ -248,8 +253,9 @@ struct RungValues {
     columns: Vec<Vec<f64>>,
     /// Values with a NaN (counted, never better than anything).
     n_nan: usize,
-    /// Two objectives: the non-dominated sorting of `points`, built when a call first needs it
-    /// and brought up to date when one needs it after points were added.
+    /// Two objectives: the non-dominated sorting of `points`, built when a call first needs it;
+    /// a point added is inserted into it in place (or, past [`IN_PLACE_INSERTS`] points added
+    /// between two uses, the next use rebuilds it).
     fronts: Option<Fronts>,
 }
 
