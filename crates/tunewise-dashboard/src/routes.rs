@@ -29,7 +29,7 @@ const APP_JS: &str = include_str!("../assets/app.js");
 const MAX_WAIT_S: u64 = 60;
 
 pub(crate) struct App {
-    pub(crate) hub: Hub,
+    pub(crate) hub: Arc<Hub>,
     pub(crate) options: Options,
     /// Becomes true when the server shuts down: long polls answer at once.
     pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,
