@@ -96,9 +96,36 @@ async fn index() -> Response {
 }
 
 async fn study_page(State(app): Shared, Path(name): Path<String>) -> Result<Response, ApiError> {
-    // An unknown study is a 404 page, not an empty one.
-    app.hub.study(&name).await?;
-    Ok(page(STUDY_HTML))
+    // An unknown study is a 404 page that says so, not an empty study page.
+    match app.hub.study(&name).await {
+        Ok(_) => Ok(page(STUDY_HTML)),
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            let html = format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+                 <title>no such study</title><link rel=\"icon\" href=\"data:,\"></head>\
+                 <body data-page=\"not-found\"><p>There is no study named \u{201c}{}\u{201d} \
+                 in this storage.</p><p><a href=\"../\">All studies</a></p></body></html>",
+                escape_html(&name)
+            );
+            Ok((StatusCode::NOT_FOUND, Html(html)).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 async fn css() -> Response {

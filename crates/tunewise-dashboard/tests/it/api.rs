@@ -97,8 +97,11 @@ async fn a_summary_has_the_cursor_counts_best_parameters_and_figures() {
 #[tokio::test]
 async fn an_unknown_study_is_a_404_everywhere() {
     let app = app(storage_with(3), options());
+    let page = get(&app, "/study/%3Cb%3Enope").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.content_type.starts_with("text/html"));
+    assert!(page.body.contains("&lt;b&gt;nope") && !page.body.contains("<b>"), "{}", page.body);
     for uri in [
-        "/study/nope",
         "/api/studies/nope",
         "/api/studies/nope/trials",
         "/api/studies/nope/trials.csv",
