@@ -8,6 +8,7 @@
 mod ask;
 mod command;
 mod config;
+mod dashboard;
 mod manage;
 mod output;
 mod plot;
@@ -64,6 +65,9 @@ enum Commands {
     /// Draws a figure of a study as SVG (history, slice, intermediate, pareto, edf, timeline),
     /// or `plot report`: every figure in one self-contained HTML page.
     Plot(plot::PlotArgs),
+    /// Serves a live web dashboard of the storage's studies (read-only unless --allow-writes):
+    /// trial table, figures, updated while workers run; see docs/dashboard.md.
+    Dashboard(dashboard::DashboardArgs),
 }
 
 /// The flags of `tunewise run`, as given.
@@ -160,6 +164,7 @@ fn main() -> ExitCode {
         Commands::Tell(args) => ask::tell(args),
         Commands::Worker(args) => worker::worker(args),
         Commands::Plot(args) => plot::plot(args),
+        Commands::Dashboard(args) => dashboard::dashboard(args),
     };
     match result {
         Ok(code) => code,

@@ -238,6 +238,7 @@ impl SqliteStorage {
         what: &str,
         f: impl FnMut(&mut Db) -> Result<T, Fail>,
     ) -> Result<T> {
+        self.writable(what)?;
         self.transact(what, "BEGIN IMMEDIATE", f)
     }
 
@@ -257,6 +258,7 @@ impl SqliteStorage {
         what: &str,
         f: impl FnMut(&mut Db) -> Result<T, Fail>,
     ) -> Result<T> {
+        self.writable(what)?;
         let mut db = self.lock();
         self.synchronous(&mut db, what, true)?;
         let result = self.transact_locked(&mut db, what, "BEGIN IMMEDIATE", f);
@@ -265,6 +267,18 @@ impl SqliteStorage {
         let value = result?;
         restored?;
         Ok(value)
+    }
+
+    /// Refuses a write through a handle opened read-only.
+    fn writable(&self, what: &str) -> Result<()> {
+        if self.read_only {
+            return Err(Error::Storage(format!(
+                "SQLite file {}: cannot {what}: this handle was opened read-only (as the \
+                 dashboard opens it without --allow-writes)",
+                self.path.display()
+            )));
+        }
+        Ok(())
     }
 
     /// Sets `synchronous` to `NORMAL` (`relaxed`) or `FULL`.

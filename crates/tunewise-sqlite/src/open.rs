@@ -67,6 +67,7 @@ impl SqliteStorage {
             db: Mutex::new(Db { conn, cache: Cache::default(), relaxed: false }),
             commits,
             lock_timeout,
+            read_only: false,
         };
         let found =
             storage.read("reading the schema version", |db| Ok(schema::inspect(&db.conn)?))?;
@@ -86,6 +87,71 @@ impl SqliteStorage {
             })?;
         }
         Ok(storage)
+    }
+}
+
+impl SqliteStorage {
+    /// Opens an existing tunewise database for reading only (`SQLITE_OPEN_READ_ONLY`), as the
+    /// dashboard does: nothing is ever written to the file, so a study that workers are running
+    /// in it is never blocked or failed by this handle. Reads are short deferred transactions,
+    /// which in WAL mode take no lock that a writer waits for. Every write through this handle
+    /// fails with an error that says it is read-only.
+    ///
+    /// Refuses, with an error that says why and without changing anything: a missing file, a
+    /// file that is not a tunewise database, and a file of an older or newer schema (an older
+    /// one is migrated by opening it once with [`open`](Self::open)).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<SqliteStorage> {
+        let lock_timeout = DEFAULT_LOCK_TIMEOUT;
+        let path = path.as_ref().to_path_buf();
+        check_path(&path)?;
+        if !path.exists() {
+            return Err(Error::Storage(format!(
+                "the SQLite file {} does not exist; give the path of a tunewise study file",
+                path.display()
+            )));
+        }
+        // Refuses foreign, non-SQLite and newer files from their header, without opening them.
+        refuse_by_header(&path, lock_timeout)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| open_error(&path, e))?;
+        conn.busy_timeout(lock_timeout)
+            .map_err(|e| sql_error(&path, "setting the busy timeout", &e))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let storage = SqliteStorage {
+            path,
+            db: Mutex::new(Db { conn, cache: Cache::default(), relaxed: false }),
+            commits: Arc::new(AtomicU64::new(0)),
+            lock_timeout,
+            read_only: true,
+        };
+        let found = storage
+            .read("reading the schema version", |db| Ok(schema::inspect(&db.conn)?))
+            .map_err(|e| match e {
+                Error::Storage(m) if m.contains("not a database") => not_sqlite(&storage.path),
+                e => e,
+            })?;
+        match found {
+            Found::Tunewise(v) if v == SCHEMA_VERSION => Ok(storage),
+            Found::Tunewise(v) if v < SCHEMA_VERSION => Err(Error::Storage(format!(
+                "{} was written by an older tunewise (schema version {v}, this build reads \
+                 {SCHEMA_VERSION}) and a read-only open cannot migrate it; open it once for \
+                 writing (any `tunewise` command that writes, such as `tunewise studies`, or \
+                 `tunewise dashboard --allow-writes`) and try again",
+                storage.path.display()
+            ))),
+            Found::Empty => Err(Error::Storage(format!(
+                "{} is empty: it holds no tunewise study yet; give the path of a tunewise study \
+                 file, or create a study there first with `tunewise run`",
+                storage.path.display()
+            ))),
+            found => {
+                acceptable(&storage.path, &found)?;
+                Err(Error::Storage(format!(
+                    "{} is not a tunewise database; give the path of a tunewise study file",
+                    storage.path.display()
+                )))
+            }
+        }
     }
 }
 

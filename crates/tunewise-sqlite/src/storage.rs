@@ -35,6 +35,8 @@ pub struct SqliteStorage {
     pub(crate) db: Mutex<Db>,
     pub(crate) commits: Arc<AtomicU64>,
     pub(crate) lock_timeout: Duration,
+    /// Opened by [`SqliteStorage::open_read_only`]: every write is refused.
+    pub(crate) read_only: bool,
 }
 
 impl fmt::Debug for SqliteStorage {
@@ -42,6 +44,7 @@ impl fmt::Debug for SqliteStorage {
         f.debug_struct("SqliteStorage")
             .field("path", &self.path)
             .field("commits", &self.commits())
+            .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
 }
@@ -50,6 +53,11 @@ impl SqliteStorage {
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether this handle was opened by [`open_read_only`](Self::open_read_only).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// How many transactions this handle has committed (writes only; counted by SQLite's commit

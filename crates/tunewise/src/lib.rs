@@ -54,6 +54,23 @@ pub mod storage {
     /// A backend that is not compiled in gives an error naming the cargo feature to enable; an
     /// unknown scheme gives an error listing the ones there are.
     pub fn open(url: &str) -> Result<Arc<dyn Storage>> {
+        open_with(url, false)
+    }
+
+    /// Opens a storage from a URL, like [`open`], for reading only (as the dashboard does):
+    ///
+    /// - SQLite: the file must exist and be a tunewise database of this build's schema; it is
+    ///   opened with `SQLITE_OPEN_READ_ONLY` and never written, so workers running a study in
+    ///   it are never blocked or failed by the reader (see
+    ///   `tunewise_sqlite::SqliteStorage::open_read_only`);
+    /// - PostgreSQL: a normal connection (the server's transactions keep readers from blocking
+    ///   writers); only reads are made through it by a read-only caller;
+    /// - `memory`: a new, empty in-memory storage.
+    pub fn open_read_only(url: &str) -> Result<Arc<dyn Storage>> {
+        open_with(url, true)
+    }
+
+    fn open_with(url: &str, read_only: bool) -> Result<Arc<dyn Storage>> {
         let trimmed = url.trim();
         let fail = |reason: String| Err(Error::StorageUrl { url: url.to_owned(), reason });
         if trimmed.is_empty() {
@@ -65,8 +82,8 @@ pub mod storage {
             None if trimmed == "memory" => Ok(Arc::new(InMemoryStorage::new())),
             Some(("memory", "")) => Ok(Arc::new(InMemoryStorage::new())),
             Some(("memory", _)) => fail("an in-memory storage takes no path; use 'memory'".into()),
-            Some(("sqlite", path)) => open_sqlite(url, path),
-            None => open_sqlite(url, trimmed),
+            Some(("sqlite", path)) => open_sqlite(url, path, read_only),
+            None => open_sqlite(url, trimmed, read_only),
             Some(("postgres" | "postgresql", _)) => open_postgres(url, trimmed),
             Some((other, _)) => fail(format!(
                 "unknown scheme '{other}'; use 'memory', 'sqlite://FILE' (or a plain path) or \
@@ -76,7 +93,7 @@ pub mod storage {
     }
 
     #[cfg(feature = "sqlite")]
-    fn open_sqlite(url: &str, path: &str) -> Result<Arc<dyn Storage>> {
+    fn open_sqlite(url: &str, path: &str, read_only: bool) -> Result<Arc<dyn Storage>> {
         if path.is_empty() {
             return Err(Error::StorageUrl {
                 url: url.to_owned(),
@@ -84,11 +101,14 @@ pub mod storage {
                     .into(),
             });
         }
+        if read_only {
+            return Ok(Arc::new(tunewise_sqlite::SqliteStorage::open_read_only(path)?));
+        }
         Ok(Arc::new(tunewise_sqlite::SqliteStorage::open(path)?))
     }
 
     #[cfg(not(feature = "sqlite"))]
-    fn open_sqlite(url: &str, _path: &str) -> Result<Arc<dyn Storage>> {
+    fn open_sqlite(url: &str, _path: &str, _read_only: bool) -> Result<Arc<dyn Storage>> {
         Err(Error::StorageUrl {
             url: url.to_owned(),
             reason: "this build has no SQLite backend; enable the cargo feature `sqlite` of \
@@ -172,6 +192,22 @@ pub mod storage {
             drop(by_url);
             let by_path = open(path.to_str().unwrap()).unwrap();
             assert_eq!(by_path.list_studies().unwrap()[0].name, "s");
+        }
+
+        #[cfg(feature = "sqlite")]
+        #[test]
+        fn a_read_only_sqlite_url_reads_an_existing_file_and_refuses_writes_and_missing_files() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.db");
+            let url = format!("sqlite://{}", path.display());
+            let err = open_read_only(&url).unwrap_err().to_string();
+            assert!(err.contains("does not exist"), "{err}");
+            assert!(!path.exists(), "a read-only open does not create the file");
+            open(&url).unwrap().create_study("s", &[crate::Direction::Minimize]).unwrap();
+            let reader = open_read_only(&url).unwrap();
+            assert_eq!(reader.list_studies().unwrap()[0].name, "s");
+            let err = reader.create_study("t", &[crate::Direction::Minimize]).unwrap_err();
+            assert!(err.to_string().contains("read-only"), "{err}");
         }
     }
 }
