@@ -1,0 +1,96 @@
+// How long a study's page takes to be ready in headless Chromium: from the navigation's start
+// to `body[data-ready=true]` with the history figure's <svg> in the page, measured by the page's
+// own clock (performance.now(), whose zero is the navigation's start). Part of
+// scripts/dashboard_perf.sh (docs/benchmarks.md, "Dashboard (50,000-trial study)"); not a test
+// (node --test runs only *.test.mjs).
+//
+//   node tests/browser/perf_first_page.mjs STUDY_PAGE_URL [LOADS]      (default 4 loads)
+//
+// The first load is the page's first in this browser; each load uses a new browser context, so
+// none is served from the browser's cache. Prints one JSON object on standard output:
+// { "loads": [ { "ready_ms", "requests": [ { "url", "status", "ms" } … ] } … ] }, where
+// `requests` are those the page made before it was ready, with the time from request to the end
+// of the response. Exits 1 with a message when the page is not ready within 60 s or answers an
+// error. The browser is $CHROMIUM, else /usr/bin/chromium.
+
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const TIMEOUT_MS = 60_000;
+
+// Installed before the page's own scripts: notes the time at which the page is first ready
+// with its history plot drawn.
+function watchReady() {
+    const check = () => {
+        if (window.__perfReadyAt !== undefined || !document.body) return;
+        if (document.body.dataset.ready === 'true' && document.querySelector('figure[data-kind="history"] svg')) {
+            window.__perfReadyAt = performance.now();
+        }
+    };
+    new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+}
+
+async function load(browser, url) {
+    const context = await browser.newContext();
+    try {
+        const page = await context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+        page.on('console', (m) => m.type() === 'error' && errors.push(`console error: ${m.text()}`));
+        const requests = [];
+        page.on('requestfinished', async (request) => {
+            const response = await request.response();
+            const t = request.timing();
+            requests.push({
+                url: request.url(),
+                status: response ? response.status() : 0,
+                started: t.startTime,
+                ms: t.responseEnd >= 0 ? Math.round(t.responseEnd * 10) / 10 : null,
+            });
+        });
+        await page.addInitScript(watchReady);
+        const response = await page.goto(url, { timeout: TIMEOUT_MS });
+        if (!response || !response.ok()) {
+            throw new Error(`GET ${url} answered ${response ? response.status() : 'nothing'}`);
+        }
+        await page.waitForFunction(() => window.__perfReadyAt !== undefined, null, { timeout: TIMEOUT_MS, polling: 50 });
+        const readyMs = await page.evaluate(() => window.__perfReadyAt);
+        // Requests started after the ready moment (live updates) are not part of the first page.
+        const origin = await page.evaluate(() => performance.timeOrigin);
+        const before = requests
+            .filter((r) => r.started - origin <= readyMs)
+            .sort((a, b) => a.started - b.started)
+            .map(({ url: u, status, ms }) => ({ url: u, status, ms }));
+        const bad = before.filter((r) => r.status >= 400);
+        if (bad.length) throw new Error(`the page's requests failed: ${JSON.stringify(bad)}`);
+        if (errors.length) throw new Error(`the page logged errors:\n${errors.join('\n')}`);
+        return { ready_ms: Math.round(readyMs * 10) / 10, requests: before };
+    } finally {
+        await context.close();
+    }
+}
+
+async function main() {
+    const [url, loadsArg = '4'] = process.argv.slice(2);
+    const loads = Number(loadsArg);
+    if (!url || !Number.isInteger(loads) || loads < 1) {
+        throw new Error('usage: node tests/browser/perf_first_page.mjs STUDY_PAGE_URL [LOADS]');
+    }
+    if (!existsSync(CHROMIUM)) {
+        throw new Error(`${CHROMIUM} does not exist: run scripts/browser_setup.sh or set CHROMIUM`);
+    }
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    try {
+        const results = [];
+        for (let i = 0; i < loads; i++) results.push(await load(browser, url));
+        process.stdout.write(`${JSON.stringify({ loads: results })}\n`);
+    } finally {
+        await browser.close();
+    }
+}
+
+main().catch((e) => {
+    process.stderr.write(`perf_first_page.mjs: ${e.message}\n`);
+    process.exit(1);
+});
