@@ -193,16 +193,17 @@ type = "float"
 low = 0.0
 high = 1.0
 TOML
-# Creates study $1 with one trial of `echo {x}`.
+# Creates study $1 with one trial of `echo {x}` (in storage $2, default the shared file).
 create_study() {
-    "$bin" run -c "$work/live.toml" --storage "$storage" --study "$1" -n 1 --progress none \
+    "$bin" run -c "$work/live.toml" --storage "${2:-$storage}" --study "$1" -n 1 --progress none \
         -- echo '{x}' >/dev/null 2>>"$work/run-$1.err"
 }
-# Runs RUN_TRIALS more trials into study $1; prints the seconds they took.
+# Runs RUN_TRIALS more trials into study $1 (in storage $2, default the shared file); prints
+# the seconds they took.
 timed_run() {
     local t0 t1
     t0="$(date +%s.%N)"
-    "$bin" run -c "$work/live.toml" --storage "$storage" --study "$1" -n "$run_trials" -j "$jobs" \
+    "$bin" run -c "$work/live.toml" --storage "${2:-$storage}" --study "$1" -n "$run_trials" -j "$jobs" \
         --progress plain -- echo '{x}' >"$work/run-$1.out" 2>>"$work/run-$1.err" \
         || echo "tunewise run exited with status $?" >>"$work/run-$1.err"
     t1="$(date +%s.%N)"
@@ -246,9 +247,15 @@ for h in $(seq "$hammers"); do
 done
 sleep 1
 loaded_s="$(timed_run loaded)"
+# The control: the same load on the machine, the study in a file the dashboard does not read.
+# What the shared file costs is the difference between this run and the one above.
+other="sqlite://$work/other.db"
+create_study control "$other"
+control_s="$(timed_run control "$other")"
 touch "$work/stop"
 for pid in "${hammer_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 echo "with load ($hammers request loops): $run_trials trials in $loaded_s s"
+echo "control, the same load but the study in another file: $run_trials trials in $control_s s"
 
 cat "$work"/hammer-*.log >"$work/hammer.log"
 requests="$(wc -l <"$work/hammer.log")"
@@ -268,12 +275,16 @@ PY
 for name in idle loaded; do
     "$bin" trials --storage "$storage" --study "$name" --format json >"$work/trials-$name.json"
 done
-python3 - "$work/trials-idle.json" "$work/trials-loaded.json" "$run_trials" "$idle_s" \
-    "$loaded_s" >"$work/latency.txt" <<'PY'
+"$bin" trials --storage "$other" --study control --format json >"$work/trials-control.json"
+python3 - "$work/trials-idle.json" "$work/trials-loaded.json" "$work/trials-control.json" \
+    "$run_trials" "$idle_s" "$loaded_s" "$control_s" >"$work/latency.txt" <<'PY'
 import json, sys
 from datetime import datetime
-want = int(sys.argv[3]) + 1
-for path, label, secs in ((sys.argv[1], "without load", sys.argv[4]), (sys.argv[2], "with load", sys.argv[5])):
+n = int(sys.argv[4])
+want = n + 1
+runs = (("without load", sys.argv[1], sys.argv[5]), ("with load", sys.argv[2], sys.argv[6]),
+        ("control (load, another file)", sys.argv[3], sys.argv[7]))
+for label, path, secs in runs:
     trials = json.load(open(path))["trials"]
     states = {}
     for t in trials:
@@ -283,7 +294,7 @@ for path, label, secs in ((sys.argv[1], "without load", sys.argv[4]), (sys.argv[
     done = sorted(datetime.fromisoformat(t["datetime_complete"]) for t in timed if t.get("datetime_complete"))
     gaps = [(b - a).total_seconds() * 1000 for a, b in zip(done, done[1:])]
     durations = [t["duration_s"] * 1000 for t in timed if t.get("duration_s") is not None]
-    rate = int(sys.argv[3]) / float(secs)
+    rate = n / float(secs)
     ok = states.get("complete", 0) == want and len(trials) == want
     print(f"{label}: {rate:.1f} trials/s; states {states}; longest trial (start to finish) "
           f"{max(durations):.1f} ms; longest gap between two finishes {max(gaps):.1f} ms; "
@@ -310,7 +321,7 @@ if [ -n "$browser_cold" ]; then
 fi
 echo "first page's requests with curl: cold $cold_total s, warm $warm_total s"
 echo "peak RSS: $peak_mib MiB (target < $rss_target_mib MiB)"
-echo "running study: without load $run_trials trials in $idle_s s, with load in $loaded_s s; dashboard answered $requests requests meanwhile"
+echo "running study ($run_trials trials): $idle_s s without load, $loaded_s s with load on the shared file, $control_s s with load on another file; the dashboard answered $requests requests meanwhile"
 if [ "${#failures[@]}" -gt 0 ]; then
     printf 'MISSED: %s\n' "${failures[@]}"
     exit 1
