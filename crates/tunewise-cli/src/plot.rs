@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use tunewise::{Direction, FrozenTrial};
+use tunewise::{Direction, FanovaEvaluator, FrozenTrial, ImportanceEvaluator, PedAnovaEvaluator};
 use tunewise_plot::{Figure, Summary};
 
 use crate::manage::{load_study, open_existing, StorageArg};
@@ -34,8 +34,21 @@ pub enum PlotKind {
     Parallel,
     /// The objective over two parameters (--param X --param Y), interpolated and filled.
     Contour,
+    /// One bar per parameter: how much the objective depends on it (--evaluator, --seed).
+    Importance,
     /// Every figure that applies, in one self-contained HTML page.
     Report,
+}
+
+/// How `tunewise plot importance` measures importance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvaluatorKind {
+    /// fANOVA: each parameter's share of the objective's variance over the search space, from a
+    /// seeded random forest (--seed).
+    Fanova,
+    /// PED-ANOVA: how differently each parameter is distributed among the best 10 % of trials;
+    /// fast, no randomness.
+    PedAnova,
 }
 
 /// The flags of `tunewise plot`, as given.
@@ -59,6 +72,12 @@ pub struct PlotArgs {
     /// Timeline: one row per worker instead of one per trial.
     #[arg(long)]
     by_worker: bool,
+    /// Importance (and the report's): how it is measured.
+    #[arg(long, value_enum, value_name = "NAME", default_value = "fanova")]
+    evaluator: EvaluatorKind,
+    /// Importance with fANOVA: the forest's seed (the same seed gives the same figure); default 0.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
     /// Draw at most about N points per figure (large studies); the best-so-far line stays exact.
     #[arg(long, value_name = "N")]
     max_points: Option<usize>,
@@ -73,14 +92,18 @@ pub fn plot(args: PlotArgs) -> Result<ExitCode> {
     let study = load_study(open_existing(url)?, url, &args.study)?;
     let trials = study.trials()?;
     let directions = study.directions();
+    let (evaluator, evaluator_name) = evaluator(&args)?;
     let text = if args.kind == PlotKind::Report {
-        let mut figures = report_figures(&trials, directions, args.by_worker)?;
+        let mut summary = Summary::of(&trials, directions);
+        let importance = (&*evaluator, evaluator_name.as_str());
+        let mut figures =
+            report_figures(&trials, directions, args.by_worker, importance, &mut summary)?;
         if let Some(n) = args.max_points {
             figures.iter_mut().for_each(|f| f.downsample(n));
         }
-        tunewise_plot::report_html(study.name(), &Summary::of(&trials, directions), &figures)
+        tunewise_plot::report_html(study.name(), &summary, &figures)
     } else {
-        let mut figure = figure(&args, &trials, directions)
+        let mut figure = figure(&args, &trials, directions, (&*evaluator, &evaluator_name))
             .with_context(|| format!("cannot draw the study '{}'", args.study))?;
         if let Some(n) = args.max_points {
             figure.downsample(n);
@@ -94,10 +117,26 @@ pub fn plot(args: PlotArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The importance evaluator the flags ask for, and its name for titles.
+fn evaluator(args: &PlotArgs) -> Result<(Box<dyn ImportanceEvaluator>, String)> {
+    Ok(match (args.evaluator, args.seed) {
+        (EvaluatorKind::Fanova, seed) => {
+            let seed = seed.unwrap_or(0);
+            (Box::new(FanovaEvaluator::new().seed(seed)), format!("fANOVA, seed {seed}"))
+        }
+        (EvaluatorKind::PedAnova, None) => (Box::new(PedAnovaEvaluator::new()), "PED-ANOVA".into()),
+        (EvaluatorKind::PedAnova, Some(_)) => bail!(
+            "--seed applies to --evaluator fanova only (PED-ANOVA has no randomness); drop --seed \
+             or use --evaluator fanova"
+        ),
+    })
+}
+
 fn figure(
     args: &PlotArgs,
     trials: &[Arc<FrozenTrial>],
     directions: &[Direction],
+    (evaluator, evaluator_name): (&dyn ImportanceEvaluator, &str),
 ) -> Result<Figure> {
     let o = args.objective;
     Ok(match args.kind {
@@ -135,6 +174,13 @@ fn figure(
                 trials, directions, &params, o,
             )?)
         }
+        PlotKind::Importance => Figure::Importance(tunewise_plot::importance(
+            trials,
+            directions,
+            evaluator,
+            evaluator_name,
+            o,
+        )?),
         // plot() writes the report itself; this is never reached.
         PlotKind::Report => bail!("the report is not one figure"),
     })
@@ -151,11 +197,16 @@ fn param_list(trials: &[Arc<FrozenTrial>]) -> String {
 
 /// The report's figures: the Pareto front (several objectives), the history and distribution
 /// of each objective, a slice per parameter, parallel coordinates (two parameters or more),
-/// intermediate values (when reported) and the timeline. A study with no complete trial is an error (there would be nothing to show).
+/// the importance of the parameters for each objective, intermediate values (when reported) and
+/// the timeline. A study with no complete trial is an error (there would be nothing to show); an
+/// importance that cannot be computed (fewer than 2 complete trials, no shared parameter) is left
+/// out with a note in `summary`.
 fn report_figures(
     trials: &[Arc<FrozenTrial>],
     directions: &[Direction],
     by_worker: bool,
+    (evaluator, evaluator_name): (&dyn ImportanceEvaluator, &str),
+    summary: &mut Summary,
 ) -> Result<Vec<Figure>> {
     let mut figures = Vec::new();
     if directions.len() >= 2 {
@@ -176,6 +227,15 @@ fn report_figures(
     if trials.iter().any(|t| t.params.len() >= 2) {
         let all = tunewise_plot::parallel_coordinates(trials, directions, &[], 0);
         figures.extend(all.ok().map(Figure::ParallelCoordinates));
+    }
+    for o in 0..directions.len() {
+        match tunewise_plot::importance(trials, directions, evaluator, evaluator_name, o) {
+            Ok(f) => figures.push(Figure::Importance(f)),
+            Err(e) if directions.len() == 1 => {
+                summary.note(format!("Parameter importance left out: {e}."));
+            }
+            Err(e) => summary.note(format!("Parameter importance of objective {o} left out: {e}.")),
+        }
     }
     figures
         .extend(tunewise_plot::intermediate(trials, directions, 0).ok().map(Figure::Intermediate));

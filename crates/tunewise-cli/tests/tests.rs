@@ -5,6 +5,8 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+#[path = "it/dashboard.rs"]
+mod dashboard;
 #[path = "it/manage.rs"]
 mod manage;
 #[path = "it/worker.rs"]

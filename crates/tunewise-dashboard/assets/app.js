@@ -305,6 +305,19 @@
           paramSelect(kind, "y", numeric, numeric[1].name),
         ];
       }
+      if (kind === "importance") {
+        const select = el("select", { "data-option": "evaluator" }, [
+          el("option", { value: "ped-anova", text: "PED-ANOVA" }),
+          el("option", { value: "fanova", text: "fANOVA" }),
+        ]);
+        select.value = view.figureOptions[kind].evaluator || "ped-anova";
+        view.figureOptions[kind].evaluator = select.value;
+        select.addEventListener("change", () => {
+          view.figureOptions[kind].evaluator = select.value;
+          loadFigure(kind).catch(showError);
+        });
+        return [el("label", { text: "evaluator " }, [select])];
+      }
       if (kind === "timeline") {
         const box = el("input", { type: "checkbox" });
         box.checked = !!view.figureOptions[kind].by_worker;
@@ -443,11 +456,17 @@
       await Promise.all([loadTable(), loadFigures()]);
     }
 
-    // -- first load, then live updates by long poll
+    // -- first load (the summary, the table and the history first, the other figures
+    // after), then live updates by long poll
     try {
-      await refreshAll();
+      await loadSummary();
+      await Promise.all([loadTable(), loadFigure("history")]);
       setMessage("");
       document.body.dataset.ready = "true";
+      const others = Array.from(document.querySelectorAll("#plots figure"))
+        .map((f) => f.dataset.kind)
+        .filter((k) => k !== "history");
+      await Promise.all(others.map(loadFigure));
     } catch (e) {
       setLive(false, "not connected");
       setMessage(e.message);

@@ -4,15 +4,18 @@
 use std::sync::Arc;
 
 use serde::Deserialize;
-use tunewise_core::{Direction, FrozenTrial, TrialState};
+use tunewise_core::{
+    Direction, FanovaEvaluator, FrozenTrial, ImportanceEvaluator, PedAnovaEvaluator, TrialState,
+};
 use tunewise_plot::Figure;
 
 use crate::error::ApiError;
 use crate::hub::Snapshot;
 
 /// The kinds of figure the dashboard serves, in the order the study page shows them.
-pub(crate) const KINDS: [&str; 8] = [
+pub(crate) const KINDS: [&str; 9] = [
     "history",
+    "importance",
     "pareto",
     "edf",
     "slice",
@@ -43,6 +46,8 @@ pub(crate) struct FigureQuery {
     pub(crate) params: Option<String>,
     /// Timeline: one row per worker.
     pub(crate) by_worker: Option<bool>,
+    /// Importance: `ped-anova` (default) or `fanova`.
+    pub(crate) evaluator: Option<String>,
     /// `json` (default) or `svg`.
     pub(crate) format: Option<String>,
 }
@@ -51,13 +56,14 @@ impl FigureQuery {
     /// The cache key of the figure these options draw (the format is not part of it).
     pub(crate) fn key(&self, kind: &str) -> String {
         format!(
-            "{kind}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            "{kind}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
             self.objective.unwrap_or(0),
             self.param.as_deref().unwrap_or(""),
             self.x.as_deref().unwrap_or(""),
             self.y.as_deref().unwrap_or(""),
             self.params.as_deref().unwrap_or(""),
-            self.by_worker.unwrap_or(false)
+            self.by_worker.unwrap_or(false),
+            self.evaluator.as_deref().unwrap_or("")
         )
     }
 }
@@ -71,6 +77,7 @@ pub(crate) fn applicable(snap: &Snapshot) -> Vec<&'static str> {
         .copied()
         .filter(|k| match *k {
             "history" => true,
+            "importance" => complete && !snap.params.is_empty(),
             "pareto" => snap.record.directions.len() >= 2,
             "edf" => complete,
             "slice" => complete && !snap.params.is_empty(),
@@ -83,6 +90,62 @@ pub(crate) fn applicable(snap: &Snapshot) -> Vec<&'static str> {
         .collect()
 }
 
+/// The most trials the importance is measured on (a deterministic sample beyond).
+const FANOVA_TRIALS: usize = 2000;
+
+/// The most bars a timeline shows.
+const TIMELINE_BARS: usize = 500;
+
+/// The number of the best complete trial for objective `o`, if any.
+fn best_of(trials: &[Arc<FrozenTrial>], direction: Direction, o: usize) -> Option<u64> {
+    let value = |t: &FrozenTrial| {
+        t.values.as_ref().and_then(|v| v.get(o)).copied().filter(|v| v.is_finite())
+    };
+    let mut best: Option<(f64, u64)> = None;
+    for t in trials.iter().filter(|t| t.state == TrialState::Complete) {
+        if let Some(v) = value(t) {
+            let better = match best {
+                None => true,
+                Some((b, _)) => match direction {
+                    Direction::Minimize => v < b,
+                    Direction::Maximize => v > b,
+                },
+            };
+            if better {
+                best = Some((v, t.number));
+            }
+        }
+    }
+    best.map(|(_, n)| n)
+}
+
+/// At most about `max` of `trials`, evenly spaced in number order, always with the trial
+/// numbered `keep` (the best, so that it is always drawn). Deterministic. Returns the sample,
+/// its size and the number of trials it was taken from.
+fn sample(
+    trials: Vec<Arc<FrozenTrial>>,
+    max: usize,
+    keep: Option<u64>,
+) -> (Vec<Arc<FrozenTrial>>, usize, usize) {
+    let n = trials.len();
+    if n <= max || max < 2 {
+        return (trials, n, n);
+    }
+    let k = max - 1;
+    let mut picked: Vec<Arc<FrozenTrial>> =
+        (0..=k).map(|i| trials[i * (n - 1) / k].clone()).collect();
+    if let Some(best) = keep {
+        if !picked.iter().any(|t| t.number == best) {
+            if let Some(t) = trials.iter().find(|t| t.number == best) {
+                picked.push(t.clone());
+                picked.sort_by_key(|t| t.number);
+            }
+        }
+    }
+    let shown = picked.len();
+    (picked, shown, n)
+}
+
 /// Computes the figure, downsampled to about `max_points`, and draws it.
 pub(crate) fn render(
     snap: &Snapshot,
@@ -90,7 +153,7 @@ pub(crate) fn render(
     q: &FigureQuery,
     max_points: usize,
 ) -> Result<Rendered, ApiError> {
-    let trials = &snap.trials[..];
+    let all = &snap.trials[..];
     let directions = &snap.record.directions;
     let o = q.objective.unwrap_or(0);
     if o >= directions.len() {
@@ -99,14 +162,61 @@ pub(crate) fn render(
             directions.len()
         )));
     }
+    // Figures that draw one mark per trial get a sample of the trials (tunewise-plot's own
+    // downsampling below covers history, edf and parallel coordinates).
+    let (sampled, shown, of) = match kind {
+        "slice" | "contour" | "importance" => {
+            let complete: Vec<Arc<FrozenTrial>> =
+                all.iter().filter(|t| t.state == TrialState::Complete).cloned().collect();
+            let best = best_of(&complete, directions[o], o);
+            // fANOVA fits a random forest: its cost grows fast with the trials.
+            let max = if kind == "importance" { max_points.min(FANOVA_TRIALS) } else { max_points };
+            sample(complete, max, best)
+        }
+        "intermediate" => {
+            let reported: Vec<Arc<FrozenTrial>> =
+                all.iter().filter(|t| !t.intermediate_values.is_empty()).cloned().collect();
+            let steps = reported.iter().map(|t| t.intermediate_values.len()).sum::<usize>();
+            let per_line = steps.div_ceil(reported.len().max(1)).max(1);
+            let best = best_of(&reported, directions[o], o);
+            sample(reported, (max_points / per_line).max(20), best)
+        }
+        "timeline" => {
+            // The latest trials: what a running study is doing now.
+            let started: Vec<Arc<FrozenTrial>> =
+                all.iter().filter(|t| t.datetime_start.is_some()).cloned().collect();
+            let n = started.len();
+            let keep = TIMELINE_BARS.min(max_points);
+            let latest = started[n.saturating_sub(keep)..].to_vec();
+            let shown = latest.len();
+            (latest, shown, n)
+        }
+        _ => (Vec::new(), 0, 0),
+    };
+    let trials: &[Arc<FrozenTrial>] = if sampled.is_empty() { all } else { &sampled };
     let names = || snap.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
     let plot = |e: tunewise_plot::Error| ApiError::unprocessable(e.to_string());
     let mut figure = match kind {
         "history" => Figure::History(tunewise_plot::history(trials, directions, o).map_err(plot)?),
+        "importance" => {
+            let (evaluator, name): (Box<dyn ImportanceEvaluator>, &str) =
+                match q.evaluator.as_deref().unwrap_or("ped-anova") {
+                    "ped-anova" => (Box::new(PedAnovaEvaluator::new()), "PED-ANOVA"),
+                    "fanova" => (Box::new(FanovaEvaluator::new().seed(0)), "fANOVA, seed 0"),
+                    other => {
+                        return Err(ApiError::bad_request(format!(
+                            "unknown importance evaluator '{other}'; give ped-anova or fanova"
+                        )))
+                    }
+                };
+            Figure::Importance(
+                tunewise_plot::importance(trials, directions, &*evaluator, name, o)
+                    .map_err(plot)?,
+            )
+        }
         "pareto" => Figure::Pareto(tunewise_plot::pareto(trials, directions).map_err(plot)?),
         "edf" => Figure::Edf(tunewise_plot::edf(trials, directions, o).map_err(plot)?),
         "slice" => {
-            let trials = &thin(trials, max_points, directions[o], o)[..];
             let param = match q.param.as_deref().filter(|p| !p.is_empty()) {
                 Some(p) => p.to_owned(),
                 None => snap.params.first().map(|p| p.name.clone()).ok_or_else(|| {
@@ -118,7 +228,6 @@ pub(crate) fn render(
             Figure::Slice(tunewise_plot::slice(trials, directions, &param, o).map_err(plot)?)
         }
         "contour" => {
-            let trials = &thin(trials, max_points, directions[o], o)[..];
             let mut numeric = snap.params.iter().filter(|p| !p.categorical).map(|p| &p.name);
             let x = q.x.clone().filter(|x| !x.is_empty()).or_else(|| numeric.next().cloned());
             let y =
@@ -154,14 +263,11 @@ pub(crate) fn render(
             )
         }
         "intermediate" => {
-            let trials = &thin_curves(trials, max_points, directions[o], o)[..];
             Figure::Intermediate(tunewise_plot::intermediate(trials, directions, o).map_err(plot)?)
         }
-        "timeline" => {
-            let trials = &thin(trials, max_points, directions[o], o)[..];
-            let by_worker = q.by_worker.unwrap_or(false);
-            Figure::Timeline(tunewise_plot::timeline(trials, by_worker).map_err(plot)?)
-        }
+        "timeline" => Figure::Timeline(
+            tunewise_plot::timeline(trials, q.by_worker.unwrap_or(false)).map_err(plot)?,
+        ),
         other => {
             return Err(ApiError::not_found(format!(
                 "unknown figure kind '{other}'; the kinds are: {}",
@@ -169,107 +275,29 @@ pub(crate) fn render(
             )))
         }
     };
-    figure.downsample(max_points);
+    // Parallel coordinates draw a line across every axis for each trial: fewer lines.
+    let limit = if kind == "parallel_coordinates" {
+        (max_points / (snap.params.len() + 1).max(2)).max(20)
+    } else {
+        max_points
+    };
+    figure.downsample(limit);
+    if shown < of {
+        let note = if kind == "timeline" {
+            format!(" (the last {shown} of {of} trials)")
+        } else {
+            format!(" ({shown} of {of} trials, sampled)")
+        };
+        match &mut figure {
+            Figure::Slice(f) => f.title.push_str(&note),
+            Figure::Importance(f) => f.title.push_str(&note),
+            Figure::Contour(f) => f.title.push_str(&note),
+            Figure::Intermediate(f) => f.title.push_str(&note),
+            Figure::Timeline(f) => f.title.push_str(&note),
+            _ => {}
+        }
+    }
     let json = serde_json::to_string(&figure)
         .map_err(|e| ApiError::internal(format!("cannot write the figure as JSON: {e}")))?;
     Ok(Rendered { json, svg: figure.to_svg() })
-}
-
-/// At most about `max` of `trials` (sorted by number), for the figures that draw one mark per
-/// trial and that tunewise-plot does not downsample (slice, contour, timeline; intermediate
-/// through [`thin_curves`]): every k-th trial, the last one, and the best tenth of the budget
-/// by `objective`, so the region of the optimum stays dense. Without it the slice, contour and
-/// timeline of a 50,000-trial study are 2–3 MB of SVG each, which the browser takes seconds to
-/// lay out (docs/benchmarks.md, "Dashboard (50,000-trial study)").
-fn thin(
-    trials: &[Arc<FrozenTrial>],
-    max: usize,
-    direction: Direction,
-    objective: usize,
-) -> Vec<Arc<FrozenTrial>> {
-    if trials.len() <= max {
-        return trials.to_vec();
-    }
-    let value = |t: &FrozenTrial| {
-        let v = t.values.as_ref()?.get(objective).copied()?;
-        (t.state == TrialState::Complete && v.is_finite()).then_some(v)
-    };
-    let mut best: Vec<(f64, &Arc<FrozenTrial>)> =
-        trials.iter().filter_map(|t| Some((value(t)?, t))).collect();
-    let n_best = (max / 10).min(best.len());
-    if n_best > 0 {
-        best.select_nth_unstable_by(n_best - 1, |a, b| match direction {
-            Direction::Minimize => a.0.total_cmp(&b.0),
-            Direction::Maximize => b.0.total_cmp(&a.0),
-        });
-    }
-    let stride = trials.len().div_ceil(max.saturating_sub(n_best).max(1));
-    let mut kept: Vec<Arc<FrozenTrial>> = trials.iter().step_by(stride).cloned().collect();
-    kept.extend(trials.last().cloned());
-    kept.extend(best[..n_best].iter().map(|(_, t)| Arc::clone(t)));
-    kept.sort_by_key(|t| t.number);
-    kept.dedup_by_key(|t| t.number);
-    kept
-}
-
-/// The trials with intermediate values, thinned (see [`thin`]) so that their curves hold about
-/// `max_points` points together.
-fn thin_curves(
-    trials: &[Arc<FrozenTrial>],
-    max_points: usize,
-    direction: Direction,
-    objective: usize,
-) -> Vec<Arc<FrozenTrial>> {
-    let with: Vec<Arc<FrozenTrial>> =
-        trials.iter().filter(|t| !t.intermediate_values.is_empty()).cloned().collect();
-    let points: usize = with.iter().map(|t| t.intermediate_values.len()).sum();
-    if points <= max_points {
-        return with;
-    }
-    let curves = (with.len() * max_points / points).max(1);
-    thin(&with, curves, direction, objective)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn trials(n: u64) -> Vec<Arc<FrozenTrial>> {
-        (0..n)
-            .map(|i| {
-                let mut t = FrozenTrial::new(i, i, TrialState::Complete);
-                // The best (smallest) values are at numbers 500..=509.
-                t.values = Some(vec![(i as f64 - 504.5).abs()]);
-                if i % 2 == 0 {
-                    t.intermediate_values = (0..10).map(|s| (s, vec![s as f64])).collect();
-                }
-                Arc::new(t)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn thinning_keeps_about_the_budget_the_ends_and_the_best_trials() {
-        let all = trials(10_000);
-        assert_eq!(thin(&all, 20_000, Direction::Minimize, 0).len(), 10_000, "under budget");
-        let kept = thin(&all, 100, Direction::Minimize, 0);
-        assert!((95..=112).contains(&kept.len()), "{} trials kept", kept.len());
-        let numbers: Vec<u64> = kept.iter().map(|t| t.number).collect();
-        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "sorted, each once");
-        assert_eq!(numbers.first(), Some(&0));
-        assert_eq!(numbers.last(), Some(&9_999));
-        assert!((500..510).all(|n| numbers.contains(&n)), "the ten best are kept: {numbers:?}");
-        let max = thin(&all, 100, Direction::Maximize, 0);
-        assert!((9_990..10_000).all(|n| max.iter().any(|t| t.number == n)), "the ten largest");
-    }
-
-    #[test]
-    fn curves_are_thinned_to_about_the_point_budget() {
-        let all = trials(10_000);
-        let kept = thin_curves(&all, 2_000, Direction::Minimize, 0);
-        let points: usize = kept.iter().map(|t| t.intermediate_values.len()).sum();
-        assert!((1_800..=2_300).contains(&points), "{points} points");
-        assert!(kept.iter().all(|t| !t.intermediate_values.is_empty()));
-        assert_eq!(thin_curves(&all[..100], 2_000, Direction::Minimize, 0).len(), 50);
-    }
 }

@@ -1,5 +1,6 @@
 //! The cost of figures of a 50,000-trial study (the dashboard's largest case): the figure data,
-//! downsampling to 2,000 points, and the SVG.
+//! downsampling to 2,000 points, and the SVG; and the parameter importance of its first 1,000
+//! trials (fANOVA fits a forest, so it is measured at the size the report usually meets).
 //!
 //! Run with `cargo bench -p tunewise-plot --bench figures`.
 // `criterion_group!` generates an undocumented public function.
@@ -8,8 +9,10 @@
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use tunewise_core::{Direction, Distribution, FrozenTrial, Param, TrialState};
-use tunewise_plot::{edf, history, parallel_coordinates, pareto, slice, Figure};
+use tunewise_core::{
+    Direction, Distribution, FanovaEvaluator, FrozenTrial, Param, PedAnovaEvaluator, TrialState,
+};
+use tunewise_plot::{edf, history, importance, parallel_coordinates, pareto, slice, Figure};
 
 const N: u64 = 50_000;
 
@@ -64,6 +67,18 @@ fn bench(c: &mut Criterion) {
             f.downsample(2_000);
             f
         })
+    });
+    g.finish();
+    let first = &trials[..1_000];
+    let mut g = c.benchmark_group("plot_1k");
+    g.sample_size(10);
+    g.bench_function("importance_fanova", |b| {
+        let fanova = FanovaEvaluator::new().seed(0);
+        b.iter(|| importance(first, &dirs, &fanova, "fANOVA", 0).expect("importance"))
+    });
+    g.bench_function("importance_ped_anova", |b| {
+        let ped = PedAnovaEvaluator::new();
+        b.iter(|| importance(first, &dirs, &ped, "PED-ANOVA", 0).expect("importance"))
     });
     g.finish();
     // Sizes, printed once: what the dashboard would send.

@@ -45,6 +45,26 @@ pub enum Error {
     /// No trial reported an intermediate value.
     #[error("no trial reported an intermediate value; report them with trial.report(step, value) or `tunewise report STEP VALUE`")]
     NoIntermediateValues,
+    /// The figure needs more complete trials (with a value for the objective) than there are.
+    #[error("the {figure} plot needs at least {needed} complete trials, and the study has {found}; run more trials first")]
+    TooFewTrials {
+        /// The figure's name.
+        figure: &'static str,
+        /// How many it needs.
+        needed: usize,
+        /// How many complete trials with a value there are.
+        found: usize,
+    },
+    /// No parameter is shared, with one distribution and more than one possible value, by every
+    /// complete trial (parameter importance compares the trials on common parameters).
+    #[error("no parameter is shared, with one distribution, by every complete trial, so there is no importance to compare; the parameters are: {known}")]
+    NoSharedParams {
+        /// The parameter names there are, comma-separated.
+        known: String,
+    },
+    /// The importance evaluator failed (its message says why and what to change).
+    #[error("parameter importance: {0}")]
+    Importance(String),
     /// No trial has started (the timeline needs start times).
     #[error("no trial has started yet, so there is no timeline; run some trials first")]
     NoStartedTrials,

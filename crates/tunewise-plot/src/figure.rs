@@ -11,6 +11,7 @@ use crate::contour::ContourFigure;
 use crate::edf::EdfFigure;
 use crate::error::{Error, Result};
 use crate::history::HistoryFigure;
+use crate::importance::ImportanceFigure;
 use crate::intermediate::IntermediateFigure;
 use crate::parallel::ParallelFigure;
 use crate::pareto::ParetoFigure;
@@ -79,6 +80,8 @@ pub enum Figure {
     ParallelCoordinates(ParallelFigure),
     /// The objective over two parameters, interpolated on a grid.
     Contour(ContourFigure),
+    /// One bar per parameter: how much the objective depends on it.
+    Importance(ImportanceFigure),
 }
 
 impl Figure {
@@ -93,6 +96,7 @@ impl Figure {
             Figure::Timeline(f) => &f.title,
             Figure::ParallelCoordinates(f) => &f.title,
             Figure::Contour(f) => &f.title,
+            Figure::Importance(f) => &f.title,
         }
     }
 
@@ -108,6 +112,7 @@ impl Figure {
             Figure::Timeline(f) => f.to_svg(),
             Figure::ParallelCoordinates(f) => f.to_svg(),
             Figure::Contour(f) => f.to_svg(),
+            Figure::Importance(f) => f.to_svg(),
         }
     }
 
@@ -118,6 +123,8 @@ impl Figure {
             Figure::History(f) => f.downsample(max_points),
             Figure::Edf(f) => f.downsample(max_points),
             Figure::ParallelCoordinates(f) => f.downsample(max_points),
+            // One bar per parameter, however many trials.
+            Figure::Importance(_) => {}
             _ => {}
         }
     }

@@ -10,7 +10,8 @@
 //!   objectives, front highlighted), [`edf`] (empirical distribution of values), [`timeline`]
 //!   (trials from start to end, by trial or by worker), [`parallel_coordinates`] (one axis per
 //!   parameter and the objective, one line per trial), [`contour`] (the objective over two
-//!   parameters, interpolated, filled).
+//!   parameters, interpolated, filled), [`importance()`] (one bar per parameter: how much the
+//!   objective depends on it, by an evaluator of `tunewise_core::importance`).
 //! - [`Figure`] holds any of them; [`to_svg`] draws it as a deterministic SVG document (fixed
 //!   number formatting, 1-2-5 ticks, log axes where the parameter is log-scale).
 //! - [`Figure::downsample`] bounds the points of large studies (the dashboard serves 50,000-trial
@@ -42,6 +43,7 @@ mod edf;
 mod error;
 mod figure;
 mod history;
+mod importance;
 mod intermediate;
 mod parallel;
 mod pareto;
@@ -55,6 +57,7 @@ pub use edf::{edf, EdfFigure};
 pub use error::{Error, Result};
 pub use figure::{to_svg, Axis, Figure, TrialPoint};
 pub use history::{history, HistoryFigure};
+pub use importance::{importance, ImportanceBar, ImportanceFigure};
 pub use intermediate::{intermediate, IntermediateFigure, TrialLine};
 pub use parallel::{parallel_coordinates, ParallelFigure, ParallelLine};
 pub use pareto::{pareto, ParetoFigure, ParetoPoint};

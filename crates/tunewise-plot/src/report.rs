@@ -18,6 +18,9 @@ pub struct Summary {
     pub counts: Vec<(TrialState, usize)>,
     /// The best trial of a single-objective study: number, value and parameters (as text).
     pub best: Option<BestTrial>,
+    /// Notes shown under the table: for example a figure left out, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The best trial, as the report shows it.
@@ -88,7 +91,13 @@ impl Summary {
             }
             _ => None,
         };
-        Summary { directions: directions.to_vec(), counts, best }
+        Summary { directions: directions.to_vec(), counts, best, notes: Vec::new() }
+    }
+
+    /// Adds a note shown under the summary table (for example "parameter importance left out:
+    /// …").
+    pub fn note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
     }
 }
 
@@ -122,6 +131,9 @@ pub fn report_html(study_name: &str, summary: &Summary, figures: &[Figure]) -> S
         }
     }
     let _ = writeln!(h, "</table>");
+    for note in &summary.notes {
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(note));
+    }
     for f in figures {
         let _ = writeln!(h, "<figure>\n{}</figure>", f.to_svg());
     }

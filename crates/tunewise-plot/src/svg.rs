@@ -18,6 +18,11 @@ const TOP: f64 = 40.0;
 const BOTTOM: f64 = 56.0;
 /// Room on the right for the legend, when there is one.
 const LEGEND_WIDTH: f64 = 120.0;
+/// The widest left margin: room for category labels of about 28 characters; longer ones are cut.
+const MAX_LEFT: f64 = 200.0;
+/// An upper estimate of a character's width at font size 11 (no font metrics: the layout must
+/// not depend on the fonts installed).
+const CHAR_WIDTH: f64 = 6.5;
 
 /// The colours of series, in order (colour-blind safe: Okabe and Ito).
 pub(crate) const PALETTE: [&str; 8] =
@@ -75,6 +80,11 @@ pub(crate) enum Series {
     Cells {
         cells: Vec<(f64, f64, f64, f64, String)>,
     },
+    /// Text `(end, row, text)` at the end of a horizontal bar: just right of it, or inside it
+    /// (white) when there is no room on the right.
+    BarLabels {
+        labels: Vec<(f64, f64, String)>,
+    },
 }
 
 impl Series {
@@ -83,6 +93,7 @@ impl Series {
             Series::Points { xy, .. } | Series::Line { xy, .. } => xy.iter().map(|p| p.0).collect(),
             Series::Bars { bars, .. } => bars.iter().flat_map(|b| [b.0, b.1]).collect(),
             Series::Cells { cells } => cells.iter().flat_map(|c| [c.0, c.1]).collect(),
+            Series::BarLabels { labels } => labels.iter().map(|l| l.0).collect(),
         }
     }
 
@@ -91,6 +102,7 @@ impl Series {
             Series::Points { xy, .. } | Series::Line { xy, .. } => xy.iter().map(|p| p.1).collect(),
             Series::Bars { bars, .. } => bars.iter().map(|b| b.2).collect(),
             Series::Cells { cells } => cells.iter().flat_map(|c| [c.2, c.3]).collect(),
+            Series::BarLabels { labels } => labels.iter().map(|l| l.1).collect(),
         }
     }
 
@@ -302,7 +314,15 @@ fn sci_or_plain(v: f64) -> String {
 pub(crate) fn render(chart: &Chart) -> String {
     let legend: Vec<(&str, &str, &str)> = chart.series.iter().filter_map(Series::legend).collect();
     let right = if legend.is_empty() { RIGHT } else { RIGHT + LEGEND_WIDTH };
-    let (x0, x1, y0, y1) = (LEFT, WIDTH - right, HEIGHT - BOTTOM, TOP);
+    // Category labels on the left (parameter names, worker ids) get the room they need.
+    let left = match &chart.y.scale {
+        Scale::Categories(names) => {
+            let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+            (longest as f64 * CHAR_WIDTH + 12.0).clamp(LEFT, MAX_LEFT)
+        }
+        _ => LEFT,
+    };
+    let (x0, x1, y0, y1) = (left, WIDTH - right, HEIGHT - BOTTOM, TOP);
     let xs: Vec<f64> = chart.series.iter().flat_map(Series::xs).collect();
     let ys: Vec<f64> = chart.series.iter().flat_map(Series::ys).collect();
     let mx = Mapping::new(&chart.x, &xs);
@@ -367,13 +387,14 @@ pub(crate) fn render(chart: &Chart) -> String {
             escape(label)
         );
     }
+    let fits = ((MAX_LEFT - 12.0) / CHAR_WIDTH) as usize;
     for (t, label) in &my.ticks {
         let _ = writeln!(
             s,
             r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
             c(x0 - 6.0),
             c(py(*t) + 4.0),
-            escape(label)
+            escape(&cut(label, fits))
         );
     }
     s.push_str("</g>\n");
@@ -455,6 +476,30 @@ pub(crate) fn render(chart: &Chart) -> String {
                         c((xb - xa).abs()),
                         c((yb - ya).abs())
                     );
+                }
+                s.push_str("</g>\n");
+            }
+            Series::BarLabels { labels } => {
+                s.push_str("<g class=\"bar-labels\" fill=\"#333333\">\n");
+                for (end, row, text) in labels.iter().filter(|(e, r, _)| ok_x(*e) && r.is_finite())
+                {
+                    let (x, y) = (px(*end), c(py(*row) + 4.0));
+                    let width = text.chars().count() as f64 * CHAR_WIDTH;
+                    if x + 4.0 + width <= x1 {
+                        let _ = writeln!(
+                            s,
+                            r#"<text x="{}" y="{y}">{}</text>"#,
+                            c(x + 4.0),
+                            escape(text)
+                        );
+                    } else {
+                        let _ = writeln!(
+                            s,
+                            r#"<text x="{}" y="{y}" text-anchor="end" fill="white">{}</text>"#,
+                            c(x - 4.0),
+                            escape(text)
+                        );
+                    }
                 }
                 s.push_str("</g>\n");
             }
@@ -542,6 +587,17 @@ pub(crate) fn render(chart: &Chart) -> String {
     s
 }
 
+/// `text`, cut to at most `max` characters (the last one an ellipsis) when longer.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
 fn axis_title(axis: &AxisSpec) -> String {
     match axis.scale {
         Scale::Log => format!("{} (log)", axis.label),
@@ -580,5 +636,7 @@ mod tests {
         assert_eq!(short(1234.5), "1234.5");
         assert_eq!(short(1.5e-7), "1.5e-07");
         assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(cut("learning_rate", 20), "learning_rate");
+        assert_eq!(cut("learning_rate", 6), "learn…");
     }
 }

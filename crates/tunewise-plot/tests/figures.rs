@@ -3,10 +3,13 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use tunewise_core::{dominates, Direction, Distribution, FrozenTrial, Param, TrialState};
+use tunewise_core::{
+    dominates, Direction, Distribution, FanovaEvaluator, FrozenTrial, Param, PedAnovaEvaluator,
+    TrialState,
+};
 use tunewise_plot::{
-    contour, edf, history, intermediate, parallel_coordinates, pareto, report_html, slice,
-    timeline, Error, Figure, Summary,
+    contour, edf, history, importance, intermediate, parallel_coordinates, pareto, report_html,
+    slice, timeline, Error, Figure, ImportanceFigure, Summary,
 };
 
 fn param(name: &str, d: &Arc<Distribution>, internal: f64) -> Param {
@@ -315,4 +318,156 @@ fn well_formed_html(html: &str) {
     let body = html.trim_start_matches("<!DOCTYPE html>\n");
     let body = body.replace("<meta charset=\"utf-8\">", "<meta charset=\"utf-8\"/>");
     roxmltree::Document::parse(&body).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// 80 complete trials over x, y, z in [-1, 1] (a low-discrepancy lattice, no generator):
+/// objective 0 is `10 x² + y + 0.1 z`, objective 1 is `10 y² + 0.1 x`.
+fn importance_study() -> Vec<Arc<FrozenTrial>> {
+    let d = Arc::new(Distribution::float(-1.0, 1.0));
+    (0..80u64)
+        .map(|i| {
+            let k = i as f64;
+            let [x, y, z] = [0.618_034, 0.414_214, 0.732_051].map(|a| 2.0 * ((k * a) % 1.0) - 1.0);
+            let mut t = FrozenTrial::new(i + 1, i, TrialState::Complete);
+            t.params = vec![param("x", &d, x), param("y", &d, y), param("z", &d, z)];
+            t.values = Some(vec![10.0 * x * x + y + 0.1 * z, 10.0 * y * y + 0.1 * x]);
+            Arc::new(t)
+        })
+        .collect()
+}
+
+const MIN2: [Direction; 2] = [Direction::Minimize, Direction::Minimize];
+
+fn fanova_figure(trials: &[Arc<FrozenTrial>], seed: u64, objective: usize) -> ImportanceFigure {
+    let evaluator = FanovaEvaluator::new().seed(seed).n_trees(16);
+    importance(trials, &MIN2, &evaluator, &format!("fANOVA, seed {seed}"), objective)
+        .expect("importance")
+}
+
+#[test]
+fn importance_ranks_the_parameter_the_objective_depends_on_first() {
+    let trials = importance_study();
+    let f = fanova_figure(&trials, 0, 0);
+    let order: Vec<&str> = f.bars.iter().map(|b| b.param.as_str()).collect();
+    assert_eq!(order, vec!["x", "y", "z"], "{:?}", f.bars);
+    assert!(f.bars[0].importance > 0.5, "{:?}", f.bars);
+    let total: f64 = f.bars.iter().map(|b| b.importance).sum();
+    assert!((total - 1.0).abs() < 1e-9, "fANOVA shares sum to 1: {total}");
+    assert_eq!(f.y.categories, Some(vec!["x".to_owned(), "y".to_owned(), "z".to_owned()]));
+    assert_eq!(f.title, "Parameter importance (fANOVA, seed 0): objective 0 (minimize)");
+    assert_eq!(f.complete_trials, 80);
+    // Objective 1 depends on y.
+    let f = fanova_figure(&trials, 0, 1);
+    assert_eq!(f.bars[0].param, "y", "{:?}", f.bars);
+    assert!(f.title.ends_with("objective 1 (minimize)"), "{}", f.title);
+    // PED-ANOVA (what the best trials share) agrees on the first.
+    let f =
+        importance(&trials, &MIN2, &PedAnovaEvaluator::new(), "PED-ANOVA", 0).expect("importance");
+    assert_eq!(f.bars[0].param, "x", "{:?}", f.bars);
+    assert_eq!(f.evaluator, "PED-ANOVA");
+}
+
+#[test]
+fn importance_is_reproducible_with_a_seed() {
+    let trials = importance_study();
+    let a = Figure::Importance(fanova_figure(&trials, 7, 0));
+    let b = Figure::Importance(fanova_figure(&trials, 7, 0));
+    assert_eq!(a.to_svg(), b.to_svg(), "same seed, same bytes");
+    let other = fanova_figure(&trials, 8, 0);
+    let Figure::Importance(a) = a else { unreachable!("built above") };
+    assert_ne!(a.bars, other.bars, "the seed is the forest's");
+}
+
+#[test]
+fn importance_errors_name_the_problem() {
+    let trials = importance_study();
+    let fanova = FanovaEvaluator::new();
+    let failed: Vec<Arc<FrozenTrial>> = vec![Arc::new(FrozenTrial::new(1, 0, TrialState::Failed))];
+    let err = importance(&failed, &MIN, &fanova, "fANOVA", 0).expect_err("no complete trial");
+    assert_eq!(err, Error::NoCompleteTrials { figure: "parameter importance" });
+    assert!(err.to_string().contains("needs at least one complete trial"), "{err}");
+    let err = importance(&trials[..1], &MIN, &fanova, "fANOVA", 0).expect_err("one trial");
+    assert_eq!(err, Error::TooFewTrials { figure: "parameter importance", needed: 2, found: 1 });
+    assert!(err.to_string().contains("at least 2 complete trials"), "{err}");
+    // Two trials with nothing in common.
+    let d = Arc::new(Distribution::float(0.0, 1.0));
+    let disjoint: Vec<Arc<FrozenTrial>> = ["a", "b"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut t = FrozenTrial::new(i as u64 + 1, i as u64, TrialState::Complete);
+            t.params = vec![param(name, &d, 0.5)];
+            t.values = Some(vec![i as f64]);
+            Arc::new(t)
+        })
+        .collect();
+    let err = importance(&disjoint, &MIN, &fanova, "fANOVA", 0).expect_err("nothing shared");
+    assert_eq!(err, Error::NoSharedParams { known: "a, b".to_owned() });
+    let err = importance(&trials, &MIN2, &fanova, "fANOVA", 2).expect_err("objective 2");
+    assert_eq!(err, Error::UnknownObjective { index: 2, count: 2 });
+    // The evaluator's own errors come through, with its message.
+    let err = importance(&trials, &MIN2, &FanovaEvaluator::new().n_trees(0), "fANOVA", 0)
+        .expect_err("no trees");
+    assert!(matches!(err, Error::Importance(_)), "{err}");
+    assert!(err.to_string().contains("n_trees"), "{err}");
+}
+
+#[test]
+fn importance_svg_snapshot_and_json() {
+    let trials: Vec<Arc<FrozenTrial>> = study().into_iter().map(Arc::new).collect();
+    let evaluator = FanovaEvaluator::new().seed(0);
+    let f = Figure::Importance(
+        importance(&trials, &MIN, &evaluator, "fANOVA, seed 0", 0).expect("importance"),
+    );
+    let svg = f.to_svg();
+    well_formed(&svg);
+    assert_eq!(svg.matches("<rect").count(), 2 + 3, "background, frame, one bar per parameter");
+    for name in ["lr", "layers", "opt"] {
+        assert!(svg.contains(&format!(">{name}</text>")), "{name} labelled in {svg}");
+    }
+    insta::assert_snapshot!("importance", svg);
+    let json = serde_json::to_value(&f).expect("json");
+    assert_eq!(json["kind"], "importance");
+    let back: Figure = serde_json::from_value(json).expect("back");
+    assert_eq!(back, f);
+    let mut small = f.clone();
+    small.downsample(1);
+    assert_eq!(small, f, "one bar per parameter: nothing to downsample");
+}
+
+#[test]
+fn long_parameter_names_widen_the_margin_and_are_cut_past_it() {
+    let d = Arc::new(Distribution::float(0.0, 1.0));
+    let long = "the_learning_rate_of_the_optimizer_in_the_first_stage";
+    let trials: Vec<Arc<FrozenTrial>> = (0..20u64)
+        .map(|i| {
+            let u = ((i * 7) % 20) as f64 / 20.0;
+            let mut t = FrozenTrial::new(i + 1, i, TrialState::Complete);
+            t.params = vec![param(long, &d, u), param("momentum", &d, 1.0 - u * u)];
+            t.values = Some(vec![u]);
+            Arc::new(t)
+        })
+        .collect();
+    let f = importance(&trials, &MIN, &FanovaEvaluator::new(), "fANOVA", 0).expect("importance");
+    let svg = f.to_svg();
+    well_formed(&svg);
+    assert!(svg.contains(">the_learning_rate_of_the_op…</text>"), "{svg}");
+    assert!(svg.contains(">momentum</text>"));
+    // The frame starts after the widest label (200 units), not at the usual 72.
+    assert!(svg.contains(r#"<rect x="200.00""#), "{svg}");
+}
+
+#[test]
+fn report_notes_are_shown_under_the_summary() {
+    let trials = study();
+    let mut summary = Summary::of(&trials, &MIN);
+    summary.note("parameter importance left out: <reason>");
+    let html = report_html("demo", &summary, &[]);
+    assert!(
+        html.contains(
+            "</table>\n<p class=\"note\">parameter importance left out: &lt;reason&gt;</p>"
+        ),
+        "{html}"
+    );
+    well_formed_html(&html);
 }

@@ -17,3 +17,6 @@ mod bad_input;
 
 #[path = "it/processes.rs"]
 mod processes;
+
+#[path = "it/read_only.rs"]
+mod read_only;

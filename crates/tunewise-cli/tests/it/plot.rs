@@ -75,7 +75,7 @@ fn plot(setup: &Setup, kind: &str, extra: &[&str]) -> Output {
 #[test]
 fn plot_writes_an_svg_of_each_kind() {
     let setup = made_study();
-    let kinds: [(&str, &[&str], &str); 9] = [
+    let kinds: [(&str, &[&str], &str); 11] = [
         ("history", &[], "best so far"),
         ("slice", &["--param", "x"], "x (log)"),
         ("slice", &["--param", "opt"], "adam"),
@@ -85,6 +85,8 @@ fn plot_writes_an_svg_of_each_kind() {
         ("parallel", &[], "x (log)"),
         ("contour", &["--param", "x", "--param", "n"], "Contour: x and n"),
         ("parallel", &["--param", "n", "--param", "opt"], "Parallel coordinates"),
+        ("importance", &[], "Parameter importance (fANOVA, seed 0): value (minimize)"),
+        ("importance", &["--evaluator", "ped-anova"], "Parameter importance (PED-ANOVA)"),
     ];
     for (i, (kind, extra, needle)) in kinds.iter().enumerate() {
         let file = format!("{kind}-{i}.svg");
@@ -114,11 +116,51 @@ fn plot_report_writes_one_html_page_with_every_figure() {
     let html = read_file(&setup, "report.html");
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(html.contains("<h1>Study plots</h1>"));
-    // history, edf, a slice per parameter (n, opt, x), parallel coordinates, intermediate,
-    // timeline.
-    assert_eq!(html.matches("<svg").count(), 8, "{html}");
+    // history, edf, a slice per parameter (n, opt, x), parallel coordinates, importance,
+    // intermediate, timeline.
+    assert_eq!(html.matches("<svg").count(), 9, "{html}");
+    assert!(html.contains("Parameter importance (fANOVA, seed 0)"), "{html}");
+    assert!(!html.contains("left out"), "{html}");
     assert!(html.contains("<tr><th>best trial</th>"));
     assert!(!html.contains("<script") && !html.contains("src="));
+}
+
+#[test]
+fn importance_plot_is_reproducible_with_a_seed() {
+    let setup = made_study();
+    for file in ["a.svg", "b.svg"] {
+        let out = plot(&setup, "importance", &["--seed", "3", "-o", file]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let a = read_file(&setup, "a.svg");
+    assert!(a.contains("Parameter importance (fANOVA, seed 3)"), "{a}");
+    assert_eq!(a, read_file(&setup, "b.svg"), "same seed, same bytes");
+    // One bar per parameter, each labelled with its share.
+    for name in ["x", "n", "opt"] {
+        assert!(a.contains(&format!(">{name}</text>")), "{name} in {a}");
+    }
+    assert_eq!(a.matches("class=\"bar-labels\"").count(), 1, "{a}");
+}
+
+#[test]
+fn the_report_leaves_out_an_importance_it_cannot_compute_with_a_note() {
+    let setup = Setup::new(STUDY);
+    let out = setup.run(&["--trials", "1"], &["echo", "1.5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = plot(&setup, "report", &["-o", "r.html"]);
+    assert!(out.status.success(), "the report is written all the same: {}", stderr(&out));
+    let html = read_file(&setup, "r.html");
+    assert!(
+        html.contains("<p class=\"note\">Parameter importance left out: the parameter importance plot needs at least 2 complete trials, and the study has 1"),
+        "{html}"
+    );
+    assert!(!html.contains("Parameter importance ("), "no importance figure: {html}");
+    assert!(html.contains("Optimization history"), "{html}");
+    // Asked for on its own, it is an error that says what to do.
+    assert_fails(
+        &plot(&setup, "importance", &["-o", "i.svg"]),
+        &["needs at least 2 complete trials", "has 1", "run more trials"],
+    );
 }
 
 #[test]
@@ -136,8 +178,14 @@ fn pareto_plot_of_a_two_objective_study() {
     let out = plot(&setup, "history", &["--objective", "1", "-o", "h.svg"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(read_file(&setup, "h.svg").contains("objective 1 (minimize)"));
+    let out = plot(&setup, "importance", &["--objective", "1", "-o", "i.svg"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(read_file(&setup, "i.svg").contains("objective 1 (minimize)"));
     let out = plot(&setup, "report", &["-o", "r.html"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // One importance figure per objective.
+    let html = read_file(&setup, "r.html");
+    assert_eq!(html.matches("Parameter importance (fANOVA, seed 0)").count(), 2, "{html}");
 }
 
 #[test]
@@ -162,6 +210,18 @@ fn bad_inputs_are_clear_errors() {
         &["objective 2 does not exist", "1 objective"],
     );
     assert_fails(&plot(&setup, "pareto", &["-o", "a.svg"]), &["at least two objectives"]);
+    assert_fails(
+        &plot(&setup, "importance", &["--evaluator", "shap", "-o", "a.svg"]),
+        &["invalid value 'shap'", "fanova", "ped-anova"],
+    );
+    assert_fails(
+        &plot(&setup, "importance", &["--evaluator", "ped-anova", "--seed", "1", "-o", "a.svg"]),
+        &["--seed applies to --evaluator fanova only"],
+    );
+    assert_fails(
+        &plot(&setup, "importance", &["--objective", "1", "-o", "a.svg"]),
+        &["objective 1 does not exist"],
+    );
     assert_fails(
         &plot(&setup, "history", &["-o", "no/such/dir/a.svg"]),
         &["cannot write 'no/such/dir/a.svg'", "-o"],

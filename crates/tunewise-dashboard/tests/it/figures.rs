@@ -46,6 +46,13 @@ async fn figure_options_choose_parameters_and_objectives() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let timeline = get_json(&app, "/api/studies/demo/figures/timeline?by_worker=true").await;
     assert_eq!(timeline["kind"], "timeline");
+    let fanova = get_json(&app, "/api/studies/demo/figures/importance?evaluator=fanova").await;
+    assert!(fanova["evaluator"].as_str().unwrap().contains("fANOVA"));
+    let ped = get_json(&app, "/api/studies/demo/figures/importance").await;
+    assert_eq!(ped["evaluator"], "PED-ANOVA", "the default: fast on large studies");
+    let bad = get(&app, "/api/studies/demo/figures/importance?evaluator=guess").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.error().contains("ped-anova"));
 }
 
 #[tokio::test]
@@ -72,4 +79,22 @@ async fn large_figures_are_downsampled_on_the_server() {
     .await;
     assert!(full["points"].as_array().unwrap().len() > points);
     assert_eq!(history["best"], full["best"], "the best-so-far line stays exact");
+}
+
+#[tokio::test]
+async fn per_trial_figures_draw_a_sample_that_keeps_the_best_trial() {
+    let storage = storage_with(300);
+    let app = app(storage.clone(), options().max_points(40));
+    let summary = get_json(&app, "/api/studies/demo").await;
+    let best = summary["best"]["number"].as_u64().unwrap();
+    let slice = get_json(&app, "/api/studies/demo/figures/slice?param=x").await;
+    let points = slice["points"].as_array().unwrap();
+    assert!(points.len() <= 41, "{} points", points.len());
+    assert!(points.iter().any(|p| p["number"] == best), "the best trial is drawn");
+    assert!(slice["title"].as_str().unwrap().contains("sampled"), "{}", slice["title"]);
+    let timeline = get_json(&app, "/api/studies/demo/figures/timeline").await;
+    assert!(timeline["bars"].as_array().unwrap().len() <= 40);
+    assert!(timeline["title"].as_str().unwrap().contains("the last"));
+    let intermediate = get_json(&app, "/api/studies/demo/figures/intermediate").await;
+    assert!(intermediate["lines"].as_array().unwrap().len() < 300);
 }
