@@ -8,9 +8,9 @@
 //
 // The first load is the page's first in this browser; each load uses a new browser context, so
 // none is served from the browser's cache. Prints one JSON object on standard output:
-// { "loads": [ { "ready_ms", "requests": [ { "url", "status", "ms" } … ] } … ] }, where
-// `requests` are those the page made before it was ready, with the time from request to the end
-// of the response. Exits 1 with a message when the page is not ready within 60 s or answers an
+// { "loads": [ { "ready_ms", "requests": [ { "url", "status", "start_ms", "ms" } … ] } … ] },
+// where `requests` are those the page started before it was ready (from its resource timings:
+// when each started, and how long from its start to the end of its response). Exits 1 with a message when the page is not ready within 60 s or answers an
 // error. The browser is $CHROMIUM, else /usr/bin/chromium.
 
 import { existsSync } from 'node:fs';
@@ -38,17 +38,8 @@ async function load(browser, url) {
         const errors = [];
         page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
         page.on('console', (m) => m.type() === 'error' && errors.push(`console error: ${m.text()}`));
-        const requests = [];
-        page.on('requestfinished', async (request) => {
-            const response = await request.response();
-            const t = request.timing();
-            requests.push({
-                url: request.url(),
-                status: response ? response.status() : 0,
-                started: t.startTime,
-                ms: t.responseEnd >= 0 ? Math.round(t.responseEnd * 10) / 10 : null,
-            });
-        });
+        const failed = [];
+        page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`));
         await page.addInitScript(watchReady);
         const response = await page.goto(url, { timeout: TIMEOUT_MS });
         if (!response || !response.ok()) {
@@ -56,14 +47,21 @@ async function load(browser, url) {
         }
         await page.waitForFunction(() => window.__perfReadyAt !== undefined, null, { timeout: TIMEOUT_MS, polling: 50 });
         const readyMs = await page.evaluate(() => window.__perfReadyAt);
-        // Requests started after the ready moment (live updates) are not part of the first page.
-        const origin = await page.evaluate(() => performance.timeOrigin);
-        const before = requests
-            .filter((r) => r.started - origin <= readyMs)
-            .sort((a, b) => a.started - b.started)
-            .map(({ url: u, status, ms }) => ({ url: u, status, ms }));
-        const bad = before.filter((r) => r.status >= 400);
-        if (bad.length) throw new Error(`the page's requests failed: ${JSON.stringify(bad)}`);
+        // The page's own resource timings (same clock): the requests started before it was
+        // ready; later ones (the live updates' long poll) are not part of the first page.
+        const before = await page.evaluate((readyAt) => {
+            const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+            return entries
+                .filter((e) => e.startTime <= readyAt)
+                .sort((a, b) => a.startTime - b.startTime)
+                .map((e) => ({
+                    url: e.name,
+                    status: e.responseStatus,
+                    start_ms: Math.round(e.startTime * 10) / 10,
+                    ms: Math.round((e.responseEnd - e.startTime) * 10) / 10,
+                }));
+        }, readyMs);
+        if (failed.length) throw new Error(`the page's requests failed: ${failed.join(', ')}`);
         if (errors.length) throw new Error(`the page logged errors:\n${errors.join('\n')}`);
         return { ready_ms: Math.round(readyMs * 10) / 10, requests: before };
     } finally {
