@@ -48,7 +48,9 @@ async function load(browser, url) {
         await page.waitForFunction(() => window.__perfReadyAt !== undefined, null, { timeout: TIMEOUT_MS, polling: 50 });
         const readyMs = await page.evaluate(() => window.__perfReadyAt);
         // The page's own resource timings (same clock): the requests started before it was
-        // ready; later ones (the live updates' long poll) are not part of the first page.
+        // ready; later ones (the live updates' long poll) are not part of the first page. A
+        // finished request's entry is queued a moment after its response is used: wait a bit.
+        await page.waitForTimeout(300);
         const before = await page.evaluate((readyAt) => {
             const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
             return entries
