@@ -4,8 +4,10 @@
 //! shows every trial. scripts/dashboard_perf.sh measures the same at scale, with the real
 //! binaries.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use tunewise_core::{Budget, RandomSampler, Storage, Study, Trial, TrialError, TrialState};
@@ -16,8 +18,16 @@ use crate::common::*;
 /// Trials each of the two workers runs.
 const PER_WORKER: usize = 60;
 
-/// Two parameters; three intermediate values (relaxed commits) before the result.
-fn objective(t: &mut Trial) -> Result<f64, TrialError> {
+/// Trials numbered below this wait for the dashboard's reads (see [`objective`]).
+const PACED: u64 = 20;
+
+/// Two parameters; three intermediate values (relaxed commits) before the result. Trial `n`
+/// (for `n` < [`PACED`]) first waits until the dashboard has made `n` rounds of reads, so the
+/// reads certainly overlap the study's writes however fast the disk is.
+fn objective(t: &mut Trial, rounds: &AtomicU64) -> Result<f64, TrialError> {
+    while rounds.load(Ordering::Relaxed) < t.number().min(PACED) {
+        thread::sleep(Duration::from_millis(1));
+    }
     let x = t.suggest_float("x", -1.0, 1.0)?;
     let lr = t.suggest_float_log("lr", 1e-4, 1e-1)?;
     for step in 0..3 {
@@ -28,7 +38,12 @@ fn objective(t: &mut Trial) -> Result<f64, TrialError> {
 
 /// One worker: its own connection to the file (as a separate process has), its own seeded
 /// sampler and worker id.
-fn worker(path: &std::path::Path, id: &str, seed: u64) -> thread::JoinHandle<Result<(), String>> {
+fn worker(
+    path: &std::path::Path,
+    id: &str,
+    seed: u64,
+    rounds: Arc<AtomicU64>,
+) -> thread::JoinHandle<Result<(), String>> {
     let path = path.to_owned();
     let id = id.to_owned();
     thread::spawn(move || {
@@ -41,8 +56,9 @@ fn worker(path: &std::path::Path, id: &str, seed: u64) -> thread::JoinHandle<Res
             .storage(storage)
             .load()
             .map_err(|e| e.to_string())?;
-        let report =
-            study.optimize(objective, Budget::trials(PER_WORKER)).map_err(|e| e.to_string())?;
+        let report = study
+            .optimize(|t| objective(t, &rounds), Budget::trials(PER_WORKER))
+            .map_err(|e| e.to_string())?;
         if report.trials != PER_WORKER || report.lost_trials > 0 {
             return Err(format!("{report:?}: expected {PER_WORKER} trials, none lost"));
         }
@@ -59,13 +75,18 @@ async fn a_study_running_on_sqlite_is_never_blocked_by_the_dashboard_reading_the
     {
         let storage = Arc::new(SqliteStorage::open(&path).unwrap());
         let study = Study::builder().name("shared").minimize().storage(storage).create().unwrap();
-        study.optimize(objective, Budget::trials(1)).unwrap();
+        let unpaced = AtomicU64::new(u64::MAX);
+        study.optimize(|t| objective(t, &unpaced), Budget::trials(1)).unwrap();
     }
     let reader: Arc<dyn Storage> = Arc::new(SqliteStorage::open_read_only(&path).unwrap());
     // Every request reads the storage's changes (no refresh interval).
     let app = app(reader, options());
 
-    let workers = [worker(&path, "worker-a", 1), worker(&path, "worker-b", 2)];
+    let rounds = Arc::new(AtomicU64::new(0));
+    let workers = [
+        worker(&path, "worker-a", 1, rounds.clone()),
+        worker(&path, "worker-b", 2, rounds.clone()),
+    ];
     let uris = [
         "/api/studies",
         "/api/studies/shared",
@@ -92,6 +113,7 @@ async fn a_study_running_on_sqlite_is_never_blocked_by_the_dashboard_reading_the
         if n > 1 && n < 1 + 2 * PER_WORKER as u64 {
             seen_while_running += 1;
         }
+        rounds.fetch_add(1, Ordering::Relaxed);
     }
     for w in workers {
         w.join().unwrap().unwrap_or_else(|e| panic!("a worker failed: {e}"));
