@@ -230,7 +230,7 @@ async fn matching(
     Ok((snap, numbers, q))
 }
 
-fn by_number<'a>(snap: &'a Snapshot, number: u64) -> Option<&'a FrozenTrial> {
+fn by_number(snap: &Snapshot, number: u64) -> Option<&FrozenTrial> {
     let i = snap.trials.binary_search_by_key(&number, |t| t.number).ok()?;
     Some(&snap.trials[i])
 }
