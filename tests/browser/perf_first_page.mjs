@@ -8,9 +8,10 @@
 //
 // The first load is the page's first in this browser; each load uses a new browser context, so
 // none is served from the browser's cache. Prints one JSON object on standard output:
-// { "loads": [ { "ready_ms", "requests": [ { "url", "status", "start_ms", "ms" } … ] } … ] },
-// where `requests` are those the page started before it was ready (from its resource timings:
-// when each started, and how long from its start to the end of its response). Exits 1 with a message when the page is not ready within 60 s or answers an
+// { "loads": [ { "ready_ms", "all_figures_ms", "requests": [ { "url", "status", "start_ms",
+// "ms" } … ] } … ] }: when the page was ready with its history plot, when every figure was
+// drawn, and the requests it started until then (from its resource timings: when each
+// started, and how long from its start to the end of its response). Exits 1 with a message when the page is not ready within 60 s or answers an
 // error. The browser is $CHROMIUM, else /usr/bin/chromium.
 
 import { existsSync } from 'node:fs';
@@ -20,12 +21,23 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT_MS = 60_000;
 
 // Installed before the page's own scripts: notes the time at which the page is first ready
-// with its history plot drawn.
+// with its history plot drawn (`__perfReadyAt`), and the time at which every figure of
+// section#plots holds its SVG or its message (`__perfAllAt`; the page may draw the other figures
+// after it says it is ready).
 function watchReady() {
     const check = () => {
-        if (window.__perfReadyAt !== undefined || !document.body) return;
-        if (document.body.dataset.ready === 'true' && document.querySelector('figure[data-kind="history"] svg')) {
+        if (!document.body) return;
+        if (window.__perfReadyAt === undefined && document.body.dataset.ready === 'true' && document.querySelector('figure[data-kind="history"] svg')) {
             window.__perfReadyAt = performance.now();
+        }
+        const figures = document.querySelectorAll('section#plots figure');
+        if (
+            window.__perfReadyAt !== undefined &&
+            window.__perfAllAt === undefined &&
+            figures.length > 0 &&
+            Array.from(figures).every((f) => f.querySelector('svg, .plot-message'))
+        ) {
+            window.__perfAllAt = performance.now();
         }
     };
     new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
@@ -47,9 +59,11 @@ async function load(browser, url) {
         }
         await page.waitForFunction(() => window.__perfReadyAt !== undefined, null, { timeout: TIMEOUT_MS, polling: 50 });
         const readyMs = await page.evaluate(() => window.__perfReadyAt);
-        // The page's own resource timings (same clock): the requests started before it was
-        // ready; later ones (the live updates' long poll) are not part of the first page. A
-        // finished request's entry is queued a moment after its response is used: wait a bit.
+        await page.waitForFunction(() => window.__perfAllAt !== undefined, null, { timeout: TIMEOUT_MS, polling: 50 });
+        const allMs = await page.evaluate(() => window.__perfAllAt);
+        // The page's own resource timings (same clock): the requests started until every
+        // figure was drawn; later ones (the live updates' long poll) are not part of the first
+        // page. A finished request's entry is queued a moment after its response is used: wait.
         await page.waitForTimeout(300);
         const before = await page.evaluate((readyAt) => {
             const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
@@ -62,10 +76,11 @@ async function load(browser, url) {
                     start_ms: Math.round(e.startTime * 10) / 10,
                     ms: Math.round((e.responseEnd - e.startTime) * 10) / 10,
                 }));
-        }, readyMs);
+        }, allMs);
         if (failed.length) throw new Error(`the page's requests failed: ${failed.join(', ')}`);
         if (errors.length) throw new Error(`the page logged errors:\n${errors.join('\n')}`);
-        return { ready_ms: Math.round(readyMs * 10) / 10, requests: before };
+        const round = (x) => Math.round(x * 10) / 10;
+        return { ready_ms: round(readyMs), all_figures_ms: round(allMs), requests: before };
     } finally {
         await context.close();
     }
