@@ -127,17 +127,17 @@ pub fn normalize_prefix(prefix: &str) -> Result<String, Error> {
 pub fn router(storage: Arc<dyn Storage>, options: Options) -> axum::Router {
     // Never shut down: whoever serves this router stops it.
     let (tx, rx) = tokio::sync::watch::channel(false);
-    std::mem::forget(tx);
-    router_with_shutdown(storage, options, rx)
+    router_with_shutdown(storage, options, rx, Some(tx))
 }
 
 fn router_with_shutdown(
     storage: Arc<dyn Storage>,
     options: Options,
     shutdown: tokio::sync::watch::Receiver<bool>,
+    never: Option<tokio::sync::watch::Sender<bool>>,
 ) -> axum::Router {
     let hub = hub::Hub::new(storage, options.refresh_interval);
-    routes::routes(Arc::new(routes::App { hub, options, shutdown }))
+    routes::routes(Arc::new(routes::App { hub, options, shutdown, _never: never }))
 }
 
 /// Serves the dashboard on `host:port` (port 0: a free port) until Ctrl-C or SIGTERM.
@@ -176,7 +176,7 @@ pub fn serve(
     let (tx, rx) = tokio::sync::watch::channel(false);
     let mut stopped = rx.clone();
     let prefix = options.url_prefix.clone();
-    let app = router_with_shutdown(storage, options, rx);
+    let app = router_with_shutdown(storage, options, rx, None);
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(Error::Server)?;
         ready(&format!("http://{local}{prefix}/"));
