@@ -29,8 +29,8 @@
 //!   by that bound at each rung, without a pass (before it, a full pass and the crowding
 //!   distance of its front at each rung: the most work).
 //! - `pruners_b/successive_halving_2obj_middle_changed/1000`: the middle case's first call
-//!   after a trial finished (its value added to each rung, the rung's fronts brought up to
-//!   date). Each timed call follows an untimed one that rebuilds the whole cache.
+//!   after a trial finished (its value added to each rung and inserted into the rung's cached
+//!   fronts in place). Each timed call follows an untimed one that rebuilds the whole cache.
 //!
 //! Run with `cargo bench -p tunewise-bench --bench pruners_b`.
 // `criterion_group!` generates an undocumented public function.

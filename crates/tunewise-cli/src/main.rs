@@ -62,8 +62,9 @@ enum Commands {
     /// Joins a study that `tunewise run` created (in a shared storage) and runs its trials here:
     /// start one per machine, or many; see docs/distributed.md.
     Worker(WorkerArgs),
-    /// Draws a figure of a study as SVG (history, slice, intermediate, pareto, edf, timeline),
-    /// or `plot report`: every figure in one self-contained HTML page.
+    /// Draws a figure of a study as SVG (history, importance, slice, contour, parallel,
+    /// intermediate, pareto, edf, timeline), or `plot report`: every figure in one
+    /// self-contained HTML page.
     Plot(plot::PlotArgs),
     /// Serves a live web dashboard of the storage's studies (read-only unless --allow-writes):
     /// trial table, figures, updated while workers run; see docs/dashboard.md.

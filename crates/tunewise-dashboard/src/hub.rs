@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use tunewise_core::storage::{StudyRecord, TrialChanges};
-use tunewise_core::{Distribution, FrozenTrial, Storage, TrialState};
+use tunewise_core::{Direction, Distribution, FrozenTrial, Storage, TrialState};
+use tunewise_plot::Summary;
 
 use crate::error::ApiError;
 use crate::figures::Rendered;
@@ -39,6 +40,10 @@ pub(crate) struct Snapshot {
     pub(crate) has_intermediate: bool,
     /// Whether some trial has started (a timeline exists).
     pub(crate) has_started: bool,
+    /// The best trial as the API shows it (see [`best_json`]).
+    pub(crate) best: serde_json::Value,
+    /// When the latest trial started or finished (RFC 3339).
+    pub(crate) last_activity: Option<String>,
 }
 
 impl Snapshot {
@@ -61,12 +66,56 @@ impl Snapshot {
             .into_iter()
             .map(|(name, categorical)| ParamInfo { name: name.to_owned(), categorical })
             .collect();
-        Snapshot { record, trials, cursor, params, counts, has_intermediate, has_started }
+        let best = best_json(&record.directions, &trials);
+        let last_activity = trials
+            .iter()
+            .filter_map(|t| t.datetime_complete.or(t.datetime_start))
+            .max()
+            .map(|d| d.to_rfc3339());
+        Snapshot {
+            record,
+            trials,
+            cursor,
+            params,
+            counts,
+            has_intermediate,
+            has_started,
+            best,
+            last_activity,
+        }
     }
 
     /// Whether a parameter of this name exists.
     pub(crate) fn param(&self, name: &str) -> Option<&ParamInfo> {
         self.params.iter().find(|p| p.name == name)
+    }
+}
+
+fn number_json(v: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(v)
+        .map_or_else(|| serde_json::Value::String(v.to_string()), serde_json::Value::Number)
+}
+
+/// The best trial: for one objective its number, value and parameters; for several, the
+/// numbers of the Pareto front; `null` when no trial is complete.
+fn best_json(directions: &[Direction], trials: &[Arc<FrozenTrial>]) -> serde_json::Value {
+    use serde_json::json;
+    if directions.len() == 1 {
+        match Summary::of(trials, directions).best {
+            Some(b) => json!({
+                "number": b.number,
+                "value": number_json(b.value),
+                "params": b.params.into_iter().collect::<BTreeMap<_, _>>(),
+            }),
+            None => serde_json::Value::Null,
+        }
+    } else {
+        let front = tunewise_core::pareto_front(directions, trials.iter().map(|t| &**t));
+        if front.is_empty() {
+            serde_json::Value::Null
+        } else {
+            json!({ "pareto_front": front.iter().map(|t| t.number).collect::<Vec<_>>() })
+        }
     }
 }
 

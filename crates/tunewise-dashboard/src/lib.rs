@@ -127,17 +127,17 @@ pub fn normalize_prefix(prefix: &str) -> Result<String, Error> {
 pub fn router(storage: Arc<dyn Storage>, options: Options) -> axum::Router {
     // Never shut down: whoever serves this router stops it.
     let (tx, rx) = tokio::sync::watch::channel(false);
-    std::mem::forget(tx);
-    router_with_shutdown(storage, options, rx)
+    router_with_shutdown(storage, options, rx, Some(tx))
 }
 
 fn router_with_shutdown(
     storage: Arc<dyn Storage>,
     options: Options,
     shutdown: tokio::sync::watch::Receiver<bool>,
+    never: Option<tokio::sync::watch::Sender<bool>>,
 ) -> axum::Router {
-    let hub = hub::Hub::new(storage, options.refresh_interval);
-    routes::routes(Arc::new(routes::App { hub, options, shutdown }))
+    let hub = Arc::new(hub::Hub::new(storage, options.refresh_interval));
+    routes::routes(Arc::new(routes::App { hub, options, shutdown, _never: never }))
 }
 
 /// Serves the dashboard on `host:port` (port 0: a free port) until Ctrl-C or SIGTERM.
@@ -176,10 +176,25 @@ pub fn serve(
     let (tx, rx) = tokio::sync::watch::channel(false);
     let mut stopped = rx.clone();
     let prefix = options.url_prefix.clone();
-    let app = router_with_shutdown(storage, options, rx);
+    let hub = Arc::new(hub::Hub::new(storage, options.refresh_interval));
+    let app = routes::routes(Arc::new(routes::App {
+        hub: hub.clone(),
+        options,
+        shutdown: rx,
+        _never: None,
+    }));
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(Error::Server)?;
         ready(&format!("http://{local}{prefix}/"));
+        // Read every study once in the background, so that the first page is quick even for
+        // a large study; a failure here is shown by the page that asks again.
+        tokio::spawn(async move {
+            if let Ok(studies) = hub.list().await {
+                for s in studies {
+                    let _ = hub.study(&s.name).await;
+                }
+            }
+        });
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             stop_signal().await;
             let _ = tx.send(true);

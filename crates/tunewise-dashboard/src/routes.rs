@@ -1,7 +1,6 @@
 //! The HTTP interface: pages, JSON API, CSV, figures, live updates and (with `allow_writes`)
 //! the two write endpoints. See `docs/dashboard.md`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,8 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tunewise_core::{Direction, FrozenTrial, ParamValue, TrialState};
-use tunewise_plot::Summary;
+use tunewise_core::{FrozenTrial, ParamValue, TrialState};
 
 use crate::error::ApiError;
 use crate::figures::{self, FigureQuery, Rendered};
@@ -31,10 +29,12 @@ const APP_JS: &str = include_str!("../assets/app.js");
 const MAX_WAIT_S: u64 = 60;
 
 pub(crate) struct App {
-    pub(crate) hub: Hub,
+    pub(crate) hub: Arc<Hub>,
     pub(crate) options: Options,
     /// Becomes true when the server shuts down: long polls answer at once.
     pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,
+    /// The sender of a router that nobody shuts down (kept so that the channel stays open).
+    pub(crate) _never: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 type Shared = State<Arc<App>>;
@@ -96,9 +96,36 @@ async fn index() -> Response {
 }
 
 async fn study_page(State(app): Shared, Path(name): Path<String>) -> Result<Response, ApiError> {
-    // An unknown study is a 404 page, not an empty one.
-    app.hub.study(&name).await?;
-    Ok(page(STUDY_HTML))
+    // An unknown study is a 404 page that says so, not an empty study page.
+    match app.hub.study(&name).await {
+        Ok(_) => Ok(page(STUDY_HTML)),
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            let html = format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+                 <title>no such study</title><link rel=\"icon\" href=\"data:,\"></head>\
+                 <body data-page=\"not-found\"><p>There is no study named \u{201c}{}\u{201d} \
+                 in this storage.</p><p><a href=\"../\">All studies</a></p></body></html>",
+                escape_html(&name)
+            );
+            Ok((StatusCode::NOT_FOUND, Html(html)).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 async fn css() -> Response {
@@ -107,32 +134,6 @@ async fn css() -> Response {
 
 async fn js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], APP_JS).into_response()
-}
-
-fn number_json(v: f64) -> Value {
-    serde_json::Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number)
-}
-
-/// The best trial: for one objective the best value, for several the size of the Pareto front.
-fn best_json(snap: &Snapshot) -> Value {
-    let directions: &[Direction] = &snap.record.directions;
-    if directions.len() == 1 {
-        match Summary::of(&snap.trials[..], directions).best {
-            Some(b) => json!({
-                "number": b.number,
-                "value": number_json(b.value),
-                "params": b.params.into_iter().collect::<BTreeMap<_, _>>(),
-            }),
-            None => Value::Null,
-        }
-    } else {
-        let front = tunewise_core::pareto_front(directions, snap.trials.iter().map(|t| &**t));
-        if front.is_empty() {
-            Value::Null
-        } else {
-            json!({ "pareto_front": front.iter().map(|t| t.number).collect::<Vec<_>>() })
-        }
-    }
 }
 
 fn counts_json(snap: &Snapshot) -> Value {
@@ -150,14 +151,6 @@ fn counts_json(snap: &Snapshot) -> Value {
     Value::Object(map)
 }
 
-fn last_activity(snap: &Snapshot) -> Option<String> {
-    snap.trials
-        .iter()
-        .filter_map(|t| t.datetime_complete.or(t.datetime_start))
-        .max()
-        .map(|d| d.to_rfc3339())
-}
-
 async fn studies(State(app): Shared) -> Result<Json<Value>, ApiError> {
     let records = app.hub.list().await?;
     let mut out = Vec::with_capacity(records.len());
@@ -173,9 +166,9 @@ async fn studies(State(app): Shared) -> Result<Json<Value>, ApiError> {
             "directions": r.directions,
             "n_trials": snap.trials.len(),
             "counts": counts_json(&snap),
-            "best": best_json(&snap),
+            "best": snap.best,
             "created": r.created.to_rfc3339(),
-            "last_activity": last_activity(&snap),
+            "last_activity": snap.last_activity,
             "cursor": snap.cursor,
         }));
     }
@@ -192,11 +185,11 @@ async fn summary(State(app): Shared, Path(name): Path<String>) -> Result<Json<Va
         "cursor": snap.cursor,
         "n_trials": snap.trials.len(),
         "counts": counts_json(&snap),
-        "best": best_json(&snap),
+        "best": snap.best,
         "params": snap.params,
         "figures": figures::applicable(&snap),
         "columns": table::columns_json(&snap),
-        "last_activity": last_activity(&snap),
+        "last_activity": snap.last_activity,
         "writable": app.options.allow_writes,
     })))
 }
@@ -349,7 +342,8 @@ async fn changes(
                 "n_trials": snap.trials.len(),
             })));
         }
-        let pause = app.options.refresh_interval.min(deadline - now);
+        // However short the refresh interval, a poll does not spin.
+        let pause = app.options.refresh_interval.max(Duration::from_millis(10)).min(deadline - now);
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
             _ = shutdown.changed() => {}

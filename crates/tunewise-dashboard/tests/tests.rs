@@ -18,3 +18,6 @@ mod writes;
 
 #[path = "it/live.rs"]
 mod live;
+
+#[path = "it/sqlite_sharing.rs"]
+mod sqlite_sharing;

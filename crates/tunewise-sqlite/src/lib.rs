@@ -93,8 +93,10 @@
 //! lock, so no trial is claimed twice, numbers stay unique and dense, and a reader sees only
 //! whole transactions. A process killed at any moment (even mid-commit) loses only what it had
 //! not committed; its running trials are reclaimed when their lease expires, or at once when a
-//! worker restarts with the same worker id. Do not share the file over NFS or SMB, and do not
-//! copy it while workers write (copy the `-wal` file with it, or use SQLite's backup).
+//! worker restarts with the same worker id. A reader that must never change the file (the
+//! dashboard) opens it with [`SqliteStorage::open_read_only`]. Do not share the file over NFS
+//! or SMB, and do not copy it while workers write (copy the `-wal` file with it, or use
+//! SQLite's backup).
 //!
 //! # Errors
 //!

@@ -717,3 +717,104 @@ fn two_objectives_running_trials_that_dominate_the_judged_one_push_it_back() {
     assert!(brute_force_pruned(&pts, 11, 2));
     assert!(decide(&sha(1, 2), &[Minimize; 2], &others, &judged));
 }
+
+#[test]
+fn two_objectives_a_finished_judged_trial_given_with_other_values_competes_with_those() {
+    // The study holds the judged trial (number 1) finished at (0, 0), but it is judged as
+    // given, at (1, 1): its values replace the study's. The rung is then {a (1, 1), judged
+    // (1, 1)}: one front of two equal points, nothing ahead, promoted (n = 2, one slot at
+    // η = 2). The study's copy, which dominates the judged point, must not count as ahead.
+    let a = trial(0, Complete, &[(1, &[1.0, 1.0])]);
+    let in_study = trial(1, Complete, &[(1, &[0.0, 0.0])]);
+    let judged = trial(1, Complete, &[(1, &[1.0, 1.0])]);
+    let trials = vec![Arc::new(a), Arc::new(in_study)];
+    let pts = vec![Some(vec![1.0, 1.0]), Some(vec![1.0, 1.0])];
+    assert!(!brute_force_pruned(&pts, 1, 2));
+    assert!(!sha(1, 2).prune(&StudyView::new(&[Minimize; 2], &trials), &judged).unwrap());
+}
+
+#[test]
+fn two_objectives_a_finished_judged_trial_given_with_other_values_agrees_with_a_brute_force_ranking(
+) {
+    // Random rungs (coarse grids: many ties and equal points; some running trials) whose
+    // judged trial is finished in the study with one value and judged with another: the
+    // decision against the plain ranking of the rung with the judged trial's given value in
+    // place of the study's. Two calls per case (a fresh cache, then one extended by trials
+    // finishing one at a time between the calls, so the cached fronts are updated in place).
+    let mut state = 0x0ddc_0ffe_e0dd_f00du64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    for case in 0..2000 {
+        let n = 3 + next(40) as usize;
+        let grid = [2, 3, 5, 20][next(4) as usize];
+        let eta = 2 + next(3) as usize;
+        let mut value = || vec![next(grid) as f64, next(grid) as f64];
+        let values: Vec<Vec<f64>> = (0..n).map(|_| value()).collect();
+        let given = value();
+        let states: Vec<TrialState> =
+            (0..n).map(|_| [Complete, Pruned, Running, Complete][next(4) as usize]).collect();
+        let judged_at = next(n as u64) as usize;
+        let as_trial = |i: usize| {
+            let state = if i == judged_at { Complete } else { states[i] };
+            Arc::new(trial(i as u64, state, &[(1, &values[i])]))
+        };
+        let judged = trial(judged_at as u64, Complete, &[(1, &given)]);
+        let pruner = sha(1, eta as u64);
+        let first = (judged_at + 1).max(n - 1 - next(3) as usize);
+        let mut trials: Vec<Arc<FrozenTrial>> = (0..first).map(as_trial).collect();
+        for upto in [first, n] {
+            trials.extend((trials.len()..upto).map(as_trial));
+            let pts: Vec<Option<Vec<f64>>> = (0..upto)
+                .map(|i| Some(if i == judged_at { given.clone() } else { values[i].clone() }))
+                .collect();
+            let expected = brute_force_pruned(&pts, judged_at, eta);
+            let got = pruner.prune(&StudyView::new(&[Minimize; 2], &trials), &judged).unwrap();
+            assert_eq!(got, expected, "case {case}, {upto} trials: {values:?} judged {given:?}");
+        }
+    }
+}
+
+#[test]
+fn two_objectives_trials_finishing_one_at_a_time_agree_with_a_brute_force_ranking() {
+    // A study whose trials finish one at a time, with a call after each: every finished point
+    // is inserted into the rung's cached fronts in place (they are used at each call). Values
+    // on coarse grids (ties, equal points) and now and then a NaN; a few running trials; the
+    // judged trial's value changes from call to call (it is a running trial reporting again).
+    let mut state = 0x7e57_1a57_0b1e_c0deu64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    for case in 0..60 {
+        let grid = [2, 3, 6, 40][case % 4];
+        let eta = 2 + next(3);
+        let pruner = sha(1, eta);
+        let mut trials: Vec<Arc<FrozenTrial>> = Vec::new();
+        let mut pts: Vec<Option<Vec<f64>>> = Vec::new();
+        for i in 0..80u64 {
+            let v = if next(30) == 0 {
+                vec![f64::NAN, 0.0]
+            } else {
+                vec![next(grid) as f64, next(grid) as f64]
+            };
+            let state = if next(8) == 0 { Running } else { [Complete, Pruned][next(2) as usize] };
+            pts.push(Some(v.clone()).filter(|v| !v[0].is_nan()));
+            trials.push(Arc::new(trial(i, state, &[(1, &v)])));
+            let own = vec![next(grid) as f64, next(grid) as f64];
+            let judged = trial(500, Running, &[(1, &own)]);
+            let mut all = trials.clone();
+            all.push(Arc::new(judged.clone()));
+            let mut with_own = pts.clone();
+            with_own.push(Some(own));
+            let expected = brute_force_pruned(&with_own, with_own.len() - 1, eta as usize);
+            let got = pruner.prune(&StudyView::new(&[Minimize; 2], &all), &judged).unwrap();
+            assert_eq!(got, expected, "case {case}, {} trials: {with_own:?}", i + 1);
+        }
+    }
+}

@@ -97,8 +97,11 @@ async fn a_summary_has_the_cursor_counts_best_parameters_and_figures() {
 #[tokio::test]
 async fn an_unknown_study_is_a_404_everywhere() {
     let app = app(storage_with(3), options());
+    let page = get(&app, "/study/%3Cb%3Enope").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.content_type.starts_with("text/html"));
+    assert!(page.body.contains("&lt;b&gt;nope") && !page.body.contains("<b>"), "{}", page.body);
     for uri in [
-        "/study/nope",
         "/api/studies/nope",
         "/api/studies/nope/trials",
         "/api/studies/nope/trials.csv",
@@ -135,4 +138,52 @@ async fn everything_is_served_under_the_url_prefix_and_nothing_outside_it() {
     assert_eq!(bare.headers["location"], "tw/", "a relative redirect also works behind a proxy");
     assert_eq!(get(&app, "/").await.status, StatusCode::NOT_FOUND);
     assert_eq!(get(&app, "/api/studies").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_study_with_two_objectives_has_a_pareto_front_and_a_column_per_objective() {
+    use std::sync::Arc;
+    use tunewise_core::{Budget, InMemoryStorage, RandomSampler, Study, TrialError};
+    let storage = Arc::new(InMemoryStorage::new());
+    let study = Study::builder()
+        .name("two")
+        .directions([Direction::Minimize, Direction::Maximize])
+        .sampler(RandomSampler::with_seed(2))
+        .storage(storage.clone())
+        .create()
+        .unwrap();
+    study
+        .optimize(
+            |t| -> Result<Vec<f64>, TrialError> {
+                let x = t.suggest_float("x", 0.0, 1.0)?;
+                Ok(vec![x, x * x])
+            },
+            Budget::trials(12),
+        )
+        .unwrap();
+    let app = app(storage, options());
+    let s = get_json(&app, "/api/studies/two").await;
+    assert!(!s["best"]["pareto_front"].as_array().unwrap().is_empty());
+    assert!(s["figures"].as_array().unwrap().iter().any(|k| k == "pareto"));
+    let keys: Vec<&str> =
+        s["columns"].as_array().unwrap().iter().map(|c| c["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["number", "state", "value0", "value1", "x", "worker", "duration"]);
+    let page = get_json(
+        &app,
+        &format!(
+            "/api/studies/two/trials?limit=100&sort=value1&order=desc&filter={}",
+            enc("value1 > 0.25")
+        ),
+    )
+    .await;
+    let v1: Vec<f64> = page["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["values"][1].as_f64().unwrap())
+        .collect();
+    assert!(!v1.is_empty() && v1.iter().all(|v| *v > 0.25));
+    assert!(v1.windows(2).all(|w| w[0] >= w[1]));
+    let pareto = get(&app, "/api/studies/two/figures/pareto?format=svg").await;
+    assert_eq!(pareto.status, StatusCode::OK, "{}", pareto.body);
 }
