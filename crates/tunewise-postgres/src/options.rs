@@ -33,6 +33,7 @@ pub struct PostgresBuilder {
     schema: Option<String>,
     application_name: String,
     ca_file: Option<PathBuf>,
+    read_only: bool,
 }
 
 impl PostgresBuilder {
@@ -47,6 +48,7 @@ impl PostgresBuilder {
             schema: None,
             application_name: "tunewise".to_owned(),
             ca_file: None,
+            read_only: false,
         }
     }
 
@@ -107,6 +109,15 @@ impl PostgresBuilder {
         self
     }
 
+    /// Opens the storage for reading only (for the dashboard): every transaction of its
+    /// connections is read-only on the server (`default_transaction_read_only`), so any write
+    /// through it fails with an error that says so, and a database without the tunewise schema
+    /// is refused instead of being given one.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
     fn check(&self) -> Result<()> {
         let positive = [
             ("statement_timeout", self.statement_timeout),
@@ -162,6 +173,9 @@ impl PostgresBuilder {
         if let Some(s) = &self.schema {
             options.push_str(&format!(" -c search_path={s}"));
         }
+        if self.read_only {
+            options.push_str(" -c default_transaction_read_only=on");
+        }
         // Options in the URL come last, so that they win.
         if let Some(user) = config.get_options() {
             options = format!("{options} {user}");
@@ -211,7 +225,7 @@ impl PostgresBuilder {
             max_connections: self.max_connections,
             target,
         };
-        PostgresStorage::open(settings, self.schema)
+        PostgresStorage::open(settings, self.schema, self.read_only)
     }
 }
 

@@ -471,6 +471,17 @@ pub(crate) fn ensure(conn: &mut Conn, schema: Option<&str>) -> Result<(), Fail> 
     }
 }
 
+/// For a read-only connection: checks the schema's version without creating anything.
+pub(crate) fn check_existing(conn: &mut Conn, target: &str) -> Result<(), Fail> {
+    match read_version(conn)? {
+        Some(v) => check(v),
+        None => Err(Fail::Other(format!(
+            "no tunewise schema in the database at {target}, and a read-only connection does not \
+             create one; run a study there first, or check the database name and schema of the URL"
+        ))),
+    }
+}
+
 fn lock_key(schema: Option<&str>) -> i64 {
     match schema {
         None => SCHEMA_LOCK,

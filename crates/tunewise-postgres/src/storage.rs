@@ -205,7 +205,11 @@ impl PostgresStorage {
     /// The schema version this build reads and writes.
     pub const SCHEMA_VERSION: i32 = schema::SCHEMA_VERSION;
 
-    pub(crate) fn open(settings: Settings, schema: Option<String>) -> Result<PostgresStorage> {
+    pub(crate) fn open(
+        settings: Settings,
+        schema: Option<String>,
+        read_only: bool,
+    ) -> Result<PostgresStorage> {
         let target = settings.target.clone();
         let pool = Pool::new(settings);
         let first = |fail: Fail| {
@@ -225,7 +229,11 @@ impl PostgresStorage {
             })
         };
         let mut conn = pool.first().map_err(first)?;
-        schema::ensure(&mut conn, schema.as_deref()).map_err(first)?;
+        if read_only {
+            schema::check_existing(&mut conn, &target).map_err(first)?;
+        } else {
+            schema::ensure(&mut conn, schema.as_deref()).map_err(first)?;
+        }
         pool.give_back(conn);
         Ok(PostgresStorage {
             pool,

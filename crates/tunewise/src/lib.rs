@@ -63,8 +63,9 @@ pub mod storage {
     ///   opened with `SQLITE_OPEN_READ_ONLY` and never written, so workers running a study in
     ///   it are never blocked or failed by the reader (see
     ///   `tunewise_sqlite::SqliteStorage::open_read_only`);
-    /// - PostgreSQL: a normal connection (the server's transactions keep readers from blocking
-    ///   writers); only reads are made through it by a read-only caller;
+    /// - PostgreSQL: every transaction of its connections is read-only on the server
+    ///   (`default_transaction_read_only`), so a write through it fails and a database without
+    ///   the tunewise schema is refused, not given one; readers never block writers there;
     /// - `memory`: a new, empty in-memory storage.
     pub fn open_read_only(url: &str) -> Result<Arc<dyn Storage>> {
         open_with(url, true)
@@ -84,7 +85,7 @@ pub mod storage {
             Some(("memory", _)) => fail("an in-memory storage takes no path; use 'memory'".into()),
             Some(("sqlite", path)) => open_sqlite(url, path, read_only),
             None => open_sqlite(url, trimmed, read_only),
-            Some(("postgres" | "postgresql", _)) => open_postgres(url, trimmed),
+            Some(("postgres" | "postgresql", _)) => open_postgres(url, trimmed, read_only),
             Some((other, _)) => fail(format!(
                 "unknown scheme '{other}'; use 'memory', 'sqlite://FILE' (or a plain path) or \
                  'postgres://user@host/db'"
@@ -118,12 +119,14 @@ pub mod storage {
     }
 
     #[cfg(feature = "postgres")]
-    fn open_postgres(_url: &str, trimmed: &str) -> Result<Arc<dyn Storage>> {
-        Ok(Arc::new(tunewise_postgres::PostgresStorage::connect(trimmed)?))
+    fn open_postgres(_url: &str, trimmed: &str, read_only: bool) -> Result<Arc<dyn Storage>> {
+        let builder = tunewise_postgres::PostgresStorage::builder(trimmed);
+        let builder = if read_only { builder.read_only() } else { builder };
+        Ok(Arc::new(builder.connect()?))
     }
 
     #[cfg(not(feature = "postgres"))]
-    fn open_postgres(url: &str, _trimmed: &str) -> Result<Arc<dyn Storage>> {
+    fn open_postgres(url: &str, _trimmed: &str, _read_only: bool) -> Result<Arc<dyn Storage>> {
         Err(Error::StorageUrl {
             url: url.to_owned(),
             reason: "this build has no PostgreSQL backend; enable the cargo feature `postgres` of \
