@@ -447,12 +447,17 @@ pub(crate) fn row_json(t: &FrozenTrial) -> Value {
 }
 
 /// The rows as CSV, with a header: number, state, the values, the parameters, worker, start,
-/// end and duration in seconds.
+/// end and duration in seconds. The values and parameters are named as in `tunewise export`'s
+/// CSV (`value` or `values_0`, `values_1`…, and `params_<name>`), so one script reads both.
 pub(crate) fn csv(snap: &Snapshot, rows: &[&FrozenTrial]) -> Result<String, ApiError> {
     let objectives = snap.record.directions.len();
     let mut header = vec!["number".to_owned(), "state".to_owned()];
-    header.extend((0..objectives).map(|i| Column::Value(i).key(objectives)));
-    header.extend(snap.params.iter().map(|p| p.name.clone()));
+    if objectives == 1 {
+        header.push("value".to_owned());
+    } else {
+        header.extend((0..objectives).map(|i| format!("values_{i}")));
+    }
+    header.extend(snap.params.iter().map(|p| format!("params_{}", p.name)));
     header
         .extend(["worker", "datetime_start", "datetime_complete", "duration_s"].map(String::from));
     let mut w = csv::Writer::from_writer(Vec::with_capacity(64 * (rows.len() + 1)));

@@ -186,4 +186,8 @@ async fn a_study_with_two_objectives_has_a_pareto_front_and_a_column_per_objecti
     assert!(v1.windows(2).all(|w| w[0] >= w[1]));
     let pareto = get(&app, "/api/studies/two/figures/pareto?format=svg").await;
     assert_eq!(pareto.status, StatusCode::OK, "{}", pareto.body);
+    // The CSV names its columns as `tunewise export` does.
+    let csv = get(&app, "/api/studies/two/trials.csv").await;
+    let header = csv.body.lines().next().unwrap_or_default().to_owned();
+    assert!(header.starts_with("number,state,values_0,values_1,params_"), "{header}");
 }

@@ -168,7 +168,7 @@ async fn the_csv_holds_every_matching_row_in_the_table_s_order() {
     let mut lines = csv.body.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "number,state,value,c,n,x,worker,datetime_start,datetime_complete,duration_s"
+        "number,state,value,params_c,params_n,params_x,worker,datetime_start,datetime_complete,duration_s"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), page["matched"].as_u64().unwrap() as usize, "all rows, not one page");
