@@ -39,7 +39,8 @@ enum Commands {
     /// `tunewise run` started): `lr=$(tunewise suggest float lr 1e-5 1e-1 --log)`.
     Suggest(suggest::SuggestArgs),
     /// Reports an intermediate value at STEP (inside a program that `tunewise run` started);
-    /// exits with status 3 when the trial is pruned and the program should stop.
+    /// exits with status 3 when the trial is pruned and the program should stop. With
+    /// `--study NAME -o FILE.html` instead: writes the study's HTML report (as `plot report`).
     Report(suggest::ReportArgs),
     /// Lists the studies of a storage: trials by state, best value, last activity.
     Studies(manage::StudiesArgs),

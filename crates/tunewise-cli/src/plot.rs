@@ -1,9 +1,10 @@
 //! `tunewise plot KIND`: a figure of a study as SVG, or `tunewise plot report`, every figure
 //! that applies in one self-contained HTML page.
 //!
-//! The HTML report is a KIND of `plot` rather than its own `tunewise report` command because
-//! `tunewise report STEP VALUE` already reports intermediate values from inside a trial (see
-//! suggest.rs); one name with two meanings would make either easy to misuse.
+//! The HTML report is also `tunewise report --study NAME -o FILE.html` ([`html_report`]): the
+//! same command name as `tunewise report STEP VALUE…`, which reports intermediate values from
+//! inside a trial (suggest.rs), told apart by `--study` (a program inside a trial never gives
+//! it; clap refuses a STEP together with `--study`, and report flags without `--study`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use anyhow::{bail, Context, Result};
 use tunewise::{Direction, FanovaEvaluator, FrozenTrial, ImportanceEvaluator, PedAnovaEvaluator};
 use tunewise_plot::{Figure, Summary};
 
+use crate::config::DEFAULT_STORAGE;
 use crate::manage::{load_study, open_existing, StorageArg};
 
 /// What `tunewise plot` draws.
@@ -84,6 +86,51 @@ pub struct PlotArgs {
     /// The file to write: .svg for a figure, .html for the report.
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
+}
+
+/// The flags of `tunewise report --study NAME -o FILE.html`: the HTML report of `plot report`
+/// under the name the report is looked for by (`tunewise report STEP VALUE…` inside a trial
+/// is the other use of the name; `--study` tells them apart).
+#[derive(Debug, clap::Args)]
+pub struct HtmlReportArgs {
+    /// Write the HTML report of this study (as `tunewise plot report`) instead of reporting an
+    /// intermediate value.
+    #[arg(long, value_name = "NAME", conflicts_with = "step", requires = "output")]
+    pub study: Option<String>,
+    /// With --study: the storage URL, a SQLite file (sqlite://FILE or a path) or postgres://…
+    #[arg(short, long, value_name = "URL", default_value = DEFAULT_STORAGE, requires = "study")]
+    storage: String,
+    /// With --study: how the report's parameter importance is measured.
+    #[arg(long, value_enum, value_name = "NAME", default_value = "fanova", requires = "study")]
+    evaluator: EvaluatorKind,
+    /// With --study: the fANOVA forest's seed; default 0.
+    #[arg(long, value_name = "N", requires = "study")]
+    seed: Option<u64>,
+    /// With --study: draw at most about N points per figure.
+    #[arg(long, value_name = "N", requires = "study")]
+    max_points: Option<usize>,
+    /// With --study: the HTML file to write.
+    #[arg(short, long, value_name = "FILE", requires = "study")]
+    output: Option<PathBuf>,
+}
+
+/// `tunewise report --study NAME -o FILE.html`: the same page as `tunewise plot report`.
+pub fn html_report(args: HtmlReportArgs, study: String) -> Result<ExitCode> {
+    let Some(output) = args.output else {
+        bail!("give the HTML file to write with -o FILE.html");
+    };
+    plot(PlotArgs {
+        kind: PlotKind::Report,
+        study,
+        storage: StorageArg { storage: args.storage },
+        param: Vec::new(),
+        objective: 0,
+        by_worker: false,
+        evaluator: args.evaluator,
+        seed: args.seed,
+        max_points: args.max_points,
+        output,
+    })
 }
 
 /// `tunewise plot`.

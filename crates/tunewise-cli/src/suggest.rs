@@ -14,6 +14,9 @@ use crate::serve::{Request, Response, SOCKET_ENV};
 /// Exit status of `tunewise report` when the trial is pruned: the program should stop.
 pub const PRUNED: u8 = 3;
 
+/// Exit status of a command line clap could not refuse by itself (as clap's own usage errors).
+const BAD_USAGE: u8 = 2;
+
 /// The flags of `tunewise suggest`, as given.
 #[derive(Debug, clap::Args)]
 pub struct SuggestArgs {
@@ -77,10 +80,13 @@ enum Kind {
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
     /// The step (epoch, fold…): each step at most once per trial.
-    step: u64,
+    #[arg(required_unless_present = "study")]
+    step: Option<u64>,
     /// The intermediate value, one per objective.
-    #[arg(required = true, num_args = 1.., allow_negative_numbers = true)]
+    #[arg(num_args = 0.., allow_negative_numbers = true)]
     values: Vec<f64>,
+    #[command(flatten)]
+    html: crate::plot::HtmlReportArgs,
 }
 
 /// `tunewise suggest`: prints the parameter's value alone on standard output.
@@ -111,19 +117,35 @@ pub fn suggest(args: SuggestArgs) -> Result<ExitCode> {
 }
 
 /// `tunewise report`: exit status 0 to go on, [`PRUNED`] when the program should stop.
-pub fn report(args: ReportArgs) -> Result<ExitCode> {
+pub fn report(mut args: ReportArgs) -> Result<ExitCode> {
+    if let Some(study) = args.html.study.take() {
+        return crate::plot::html_report(args.html, study);
+    }
+    let Some(step) = args.step else {
+        bail!(
+            "give the step and its value(s) (`tunewise report STEP VALUE…`, inside a trial), or \
+             --study NAME -o FILE.html for the study's HTML report"
+        );
+    };
+    if args.values.is_empty() {
+        eprintln!(
+            "error: give the intermediate value(s) after the step: `tunewise report {step} \
+             VALUE…` (one value per objective)"
+        );
+        return Ok(ExitCode::from(BAD_USAGE));
+    }
     if let Some(v) = args.values.iter().find(|v| !v.is_finite()) {
         bail!(
             "the value {v} is not a finite number; report a large finite value instead, or exit \
              with a non-zero status to fail the trial"
         );
     }
-    let response = send(&Request::Report { step: args.step, values: args.values })?;
+    let response = send(&Request::Report { step, values: args.values })?;
     if response.prune == Some(true) {
         eprintln!(
             "tunewise report: the pruner stopped this trial at step {} (exit status {PRUNED}); \
              stop the program",
-            args.step
+            step
         );
         return Ok(ExitCode::from(PRUNED));
     }

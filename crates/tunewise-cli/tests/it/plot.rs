@@ -126,6 +126,42 @@ fn plot_report_writes_one_html_page_with_every_figure() {
 }
 
 #[test]
+fn tunewise_report_with_a_study_writes_the_same_html_report_as_plot_report() {
+    let setup = made_study();
+    let out = plot(&setup, "report", &["-o", "plot.html", "--evaluator", "ped-anova"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = |extra: &[&str]| {
+        Command::cargo_bin("tunewise")
+            .expect("binary")
+            .current_dir(setup.path())
+            .args(["report", "--storage", "study.db"])
+            .args(extra)
+            .output()
+            .expect("run tunewise report")
+    };
+    let out = report(&["--study", "plots", "-o", "report.html", "--evaluator", "ped-anova"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = read_file(&setup, "report.html");
+    assert!(html.contains("<h1>Study plots</h1>"), "{html}");
+    assert_eq!(html, read_file(&setup, "plot.html"), "the same page as `plot report`");
+
+    // The two uses of the name do not mix, and each says what is missing.
+    assert_fails(&report(&["3", "0.5", "--study", "plots", "-o", "r.html"]), &["cannot be used"]);
+    assert_fails(&report(&["--study", "plots"]), &["--output"]);
+    assert_fails(&report(&["-o", "r.html"]), &["--study"]);
+    assert_fails(&report(&["--study", "nope", "-o", "r.html"]), &["nope"]);
+    assert!(!setup.path().join("r.html").exists(), "a refused report wrote a file");
+    // Outside a trial, `report STEP` without a value names what is missing first.
+    let out = Command::cargo_bin("tunewise")
+        .expect("binary")
+        .current_dir(setup.path())
+        .args(["report", "3"])
+        .output()
+        .expect("run tunewise report");
+    assert_fails(&out, &["give the intermediate value(s) after the step"]);
+}
+
+#[test]
 fn importance_plot_is_reproducible_with_a_seed() {
     let setup = made_study();
     for file in ["a.svg", "b.svg"] {

@@ -143,9 +143,10 @@ fn suggest_and_report_outside_a_trial_say_how_to_run_them() {
     assert_fails(&out, &["invalid value 'abc' for '<LOW>'"]);
     let out = outside(&["report", "x", "1"]);
     assert_eq!(out.status.code(), Some(2));
-    assert_fails(&out, &["invalid value 'x' for '<STEP>'"]);
+    assert_fails(&out, &["invalid value 'x' for '[STEP]'"]);
     let out = outside(&["report", "1"]);
     assert_eq!(out.status.code(), Some(2));
+    assert_fails(&out, &["give the intermediate value(s) after the step"]);
     let out = outside(&["report", "1", "nan"]);
     assert_fails(&out, &["NaN is not a finite number"]);
     let out = outside(&["suggest", "float", "lr", "0", "inf"]);
