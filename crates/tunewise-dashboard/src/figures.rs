@@ -104,14 +104,7 @@ fn best_of(trials: &[Arc<FrozenTrial>], direction: Direction, o: usize) -> Optio
     let mut best: Option<(f64, u64)> = None;
     for t in trials.iter().filter(|t| t.state == TrialState::Complete) {
         if let Some(v) = value(t) {
-            let better = match best {
-                None => true,
-                Some((b, _)) => match direction {
-                    Direction::Minimize => v < b,
-                    Direction::Maximize => v > b,
-                },
-            };
-            if better {
+            if best.map_or(true, |(b, _)| direction.better(v, b)) {
                 best = Some((v, t.number));
             }
         }
