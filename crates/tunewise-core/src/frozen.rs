@@ -27,6 +27,20 @@ pub enum TrialState {
 }
 
 impl TrialState {
+    /// Every state, in the order of a trial's life.
+    pub const ALL: [TrialState; 5] = [
+        TrialState::Waiting,
+        TrialState::Running,
+        TrialState::Complete,
+        TrialState::Pruned,
+        TrialState::Failed,
+    ];
+
+    /// The state named `name` (as [`as_str`](Self::as_str) writes it), if any.
+    pub fn from_name(name: &str) -> Option<TrialState> {
+        TrialState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// Whether the trial has finished (complete, pruned or failed).
     pub fn is_finished(self) -> bool {
         matches!(self, TrialState::Complete | TrialState::Pruned | TrialState::Failed)
@@ -171,5 +185,19 @@ impl FrozenTrial {
     /// Wall-clock duration, when started and finished.
     pub fn duration(&self) -> Option<chrono::Duration> {
         Some(self.datetime_complete? - self.datetime_start?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TrialState;
+
+    #[test]
+    fn every_state_is_found_by_its_name_and_no_other_name_is() {
+        for s in TrialState::ALL {
+            assert_eq!(TrialState::from_name(s.as_str()), Some(s));
+        }
+        assert_eq!(TrialState::from_name("Complete"), None);
+        assert_eq!(TrialState::from_name("done"), None);
     }
 }

@@ -137,14 +137,7 @@ async fn js() -> Response {
 }
 
 fn counts_json(snap: &Snapshot) -> Value {
-    let states = [
-        TrialState::Complete,
-        TrialState::Pruned,
-        TrialState::Failed,
-        TrialState::Running,
-        TrialState::Waiting,
-    ];
-    let map: serde_json::Map<String, Value> = states
+    let map: serde_json::Map<String, Value> = TrialState::ALL
         .iter()
         .map(|s| (s.as_str().to_owned(), json!(snap.counts.get(s).copied().unwrap_or(0))))
         .collect();

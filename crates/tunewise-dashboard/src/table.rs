@@ -235,14 +235,7 @@ impl Filter {
 }
 
 fn parse_state(s: &str) -> Option<TrialState> {
-    Some(match s.to_ascii_lowercase().as_str() {
-        "complete" => TrialState::Complete,
-        "pruned" => TrialState::Pruned,
-        "failed" => TrialState::Failed,
-        "running" => TrialState::Running,
-        "waiting" => TrialState::Waiting,
-        _ => return None,
-    })
+    TrialState::from_name(&s.to_ascii_lowercase())
 }
 
 /// One condition `NAME OP VALUE`.

@@ -38,14 +38,7 @@ impl Summary {
     /// Counts the trials by state and finds the best (for a single objective; ties go to the
     /// lowest number).
     pub fn of<T: Borrow<FrozenTrial>>(trials: &[T], directions: &[Direction]) -> Summary {
-        let states = [
-            TrialState::Waiting,
-            TrialState::Running,
-            TrialState::Complete,
-            TrialState::Pruned,
-            TrialState::Failed,
-        ];
-        let counts = states
+        let counts = TrialState::ALL
             .iter()
             .map(|s| {
                 (
