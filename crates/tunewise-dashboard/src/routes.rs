@@ -198,27 +198,22 @@ struct TrialsQuery {
     limit: Option<usize>,
 }
 
-/// The study and the trials that match the query, in its order.
+/// The study and the positions (in `trials`) of the trials that match the query, in its
+/// order.
 async fn matching(
     app: &App,
     name: &str,
     q: TrialsQuery,
-) -> Result<(Arc<Snapshot>, Vec<u64>, TrialsQuery), ApiError> {
+) -> Result<(Arc<Snapshot>, Vec<usize>, TrialsQuery), ApiError> {
     let snap = app.hub.study(name).await?;
     let s = snap.clone();
-    let (numbers, q) = blocking(move || {
+    let (positions, q) = blocking(move || {
         let filter = Filter::parse(q.state.as_deref(), q.filter.as_deref(), &s)?;
         let sort = Sort::parse(q.sort.as_deref(), q.order.as_deref(), &s)?;
-        let rows = table::select(&s, &filter, &sort);
-        Ok((rows.iter().map(|t| t.number).collect::<Vec<u64>>(), q))
+        Ok((table::select(&s, &filter, &sort), q))
     })
     .await?;
-    Ok((snap, numbers, q))
-}
-
-fn by_number(snap: &Snapshot, number: u64) -> Option<&FrozenTrial> {
-    let i = snap.trials.binary_search_by_key(&number, |t| t.number).ok()?;
-    Some(&snap.trials[i])
+    Ok((snap, positions, q))
 }
 
 async fn trials(
@@ -226,19 +221,18 @@ async fn trials(
     Path(name): Path<String>,
     Query(q): Query<TrialsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let (snap, numbers, q) = matching(&app, &name, q).await?;
+    let (snap, positions, q) = matching(&app, &name, q).await?;
     let offset = q.offset.unwrap_or(0);
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
-    let rows: Vec<Value> = numbers
+    let rows: Vec<Value> = positions
         .iter()
         .skip(offset)
         .take(limit)
-        .filter_map(|n| by_number(&snap, *n))
-        .map(table::row_json)
+        .map(|&i| table::row_json(&snap.trials[i]))
         .collect();
     Ok(Json(json!({
         "total": snap.trials.len(),
-        "matched": numbers.len(),
+        "matched": positions.len(),
         "offset": offset,
         "limit": limit,
         "cursor": snap.cursor,
@@ -251,9 +245,9 @@ async fn trials_csv(
     Path(name): Path<String>,
     Query(q): Query<TrialsQuery>,
 ) -> Result<Response, ApiError> {
-    let (snap, numbers, _) = matching(&app, &name, q).await?;
+    let (snap, positions, _) = matching(&app, &name, q).await?;
     let text = blocking(move || {
-        let rows: Vec<&FrozenTrial> = numbers.iter().filter_map(|n| by_number(&snap, *n)).collect();
+        let rows: Vec<&FrozenTrial> = positions.iter().map(|&i| &*snap.trials[i]).collect();
         table::csv(&snap, &rows)
     })
     .await?;

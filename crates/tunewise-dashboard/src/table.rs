@@ -356,22 +356,22 @@ impl Sort {
     }
 }
 
-/// The trials that pass `filter`, in `sort` order. Cells that are missing (a value of an
+/// The positions in `snap.trials` of the trials that pass `filter`, in `sort` order. Cells that are missing (a value of an
 /// unfinished trial, a parameter a trial does not have) come last in either order; ties keep
 /// number order.
-pub(crate) fn select<'a>(snap: &'a Snapshot, filter: &Filter, sort: &Sort) -> Vec<&'a FrozenTrial> {
-    let matched: Vec<&FrozenTrial> =
-        snap.trials.iter().map(|t| &**t).filter(|t| filter.holds(t)).collect();
+pub(crate) fn select(snap: &Snapshot, filter: &Filter, sort: &Sort) -> Vec<usize> {
+    let trials = &snap.trials;
+    let mut matched: Vec<usize> = (0..trials.len()).filter(|&i| filter.holds(&trials[i])).collect();
     if sort.column == Column::Number {
-        let mut matched = matched;
         if sort.descending {
             matched.reverse();
         }
         return matched;
     }
-    let mut keyed: Vec<(Cell, &FrozenTrial)> =
-        matched.into_iter().map(|t| (Cell::of(&sort.column, t), t)).collect();
-    keyed.sort_by(|(a, ta), (b, tb)| {
+    let mut keyed: Vec<(Cell, usize)> =
+        matched.into_iter().map(|i| (Cell::of(&sort.column, &trials[i]), i)).collect();
+    // Positions follow the trials' numbers: ties are broken by number.
+    keyed.sort_by(|(a, ia), (b, ib)| {
         let by_cell = match (a, b) {
             (Cell::Missing, Cell::Missing) => Ordering::Equal,
             (Cell::Missing, _) => Ordering::Greater,
@@ -379,9 +379,9 @@ pub(crate) fn select<'a>(snap: &'a Snapshot, filter: &Filter, sort: &Sort) -> Ve
             _ if sort.descending => b.cmp(a),
             _ => a.cmp(b),
         };
-        by_cell.then(ta.number.cmp(&tb.number))
+        by_cell.then(ia.cmp(ib))
     });
-    keyed.into_iter().map(|(_, t)| t).collect()
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// The table's columns as the page shows them: key (for `sort` and the filter) and label.
